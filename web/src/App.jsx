@@ -1,0 +1,336 @@
+/** The chat page: ChatUI's Chat wired to Rasa's REST channel and the intake backend. */
+import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Bubble, Chat } from '@chatui/core';
+import { Header } from './components/Header.jsx';
+import { PhotoUploadCard } from './components/PhotoUploadCard.jsx';
+import { RatingCard } from './components/RatingCard.jsx';
+import { RichText } from './components/RichText.jsx';
+import { buildFeedback, photoUploadedMessage, sendFeedback, uploadErrorMessage, uploadPhoto } from './lib/backend.js';
+import { botMessagesFrom, findApplicationNumber, postToRasa } from './lib/rasa.js';
+import {
+  clearConversation,
+  getSenderId,
+  loadDraft,
+  loadPrefs,
+  loadTranscript,
+  saveDraft,
+  savePrefs,
+  saveTranscript,
+} from './lib/storage.js';
+
+export const GREET_PAYLOAD = '/greet';
+const TIME_GAP_MS = 5 * 60 * 1000;
+const NETWORK_NOTICE = '抱歉，网络好像不太稳定，暂时没连上咨询服务。';
+
+let counter = 0;
+/** A unique message id for this page. */
+function newId() {
+  counter += 1;
+  return `m${Date.now().toString(36)}${counter.toString(36)}`;
+}
+
+/** Stamp a new message with an id and time; show the time when the last one is a while ago. */
+function stamp(message, previous) {
+  const now = Date.now();
+  const lastAt = previous && previous.createdAt;
+  return { ...message, _id: newId(), createdAt: now, hasTime: !lastAt || now - lastAt > TIME_GAP_MS };
+}
+
+/** The last application number mentioned by the bot in the transcript, or null. */
+function lastApplicationNumber(messages) {
+  for (let i = messages.length - 1; i >= 0; i -= 1) {
+    const m = messages[i];
+    if (m.position !== 'left') continue;
+    const found =
+      (m.type === 'rating' && m.content.applicationNumber) ||
+      (m.type === 'text' && findApplicationNumber(m.content.text));
+    if (found) return found;
+  }
+  return null;
+}
+
+/** The whole chat application; `config` holds rasaUrl and backendUrl. */
+export function App({ config, store = window.localStorage, embedded = false }) {
+  const [sender, setSender] = useState(() => getSenderId(store));
+  const [messages, setMessages] = useState(() => loadTranscript(store));
+  const [typing, setTyping] = useState(0);
+  const [elder, setElder] = useState(() => loadPrefs(store).elder);
+  const [status, setStatus] = useState('');
+  const initialDraft = useMemo(() => loadDraft(store), [store]);
+  const messagesRef = useRef(messages);
+  const queue = useRef(Promise.resolve());
+  const focusIds = useRef(new Set());
+  const greeted = useRef(false);
+  messagesRef.current = messages;
+
+  useEffect(() => saveTranscript(store, messages), [store, messages]);
+
+  useEffect(() => {
+    savePrefs(store, { elder });
+    document.documentElement.classList.toggle('elder-mode', elder);
+  }, [store, elder]);
+
+  /** Append messages (without ids) to the transcript; returns their new ids. */
+  const append = useCallback((items) => {
+    const ids = [];
+    setMessages((prev) => {
+      const next = [...prev];
+      for (const item of items) {
+        const m = stamp(item, next[next.length - 1]);
+        ids.push(m._id);
+        next.push(m);
+      }
+      return next;
+    });
+    return ids;
+  }, []);
+
+  /** Merge `patch` into the content of message `id`. */
+  const patch = useCallback((id, contentPatch) => {
+    setMessages((prev) => prev.map((m) => (m._id === id ? { ...m, content: { ...m.content, ...contentPatch } } : m)));
+  }, []);
+
+  /** Send `payload` to Rasa in order; `userId` is the bubble to mark failed, or null for silent sends. */
+  const deliver = useCallback(
+    (payload, userId) => {
+      queue.current = queue.current.then(async () => {
+        setTyping((n) => n + 1);
+        setStatus('助手正在输入…');
+        try {
+          const replies = await postToRasa(config.rasaUrl, sender, payload);
+          if (userId) patch(userId, { pending: false, failed: false });
+          const bot = botMessagesFrom(replies);
+          if (bot.length) append(bot);
+          setStatus('');
+        } catch {
+          if (userId) patch(userId, { pending: false, failed: true });
+          else append([{ type: 'notice', position: 'center', content: { text: NETWORK_NOTICE, retry: payload } }]);
+          setStatus(NETWORK_NOTICE);
+        } finally {
+          setTyping((n) => n - 1);
+        }
+      });
+      return queue.current;
+    },
+    [append, patch, config.rasaUrl, sender],
+  );
+
+  /** Show the user's words (or a button title) and send the payload. */
+  const sendText = useCallback(
+    (payload, shown = payload) => {
+      const [id] = append([{ type: 'text', position: 'right', content: { text: shown, payload, pending: true } }]);
+      return deliver(payload, id);
+    },
+    [append, deliver],
+  );
+
+  useEffect(() => {
+    if (!greeted.current && messagesRef.current.length === 0) {
+      greeted.current = true;
+      deliver(GREET_PAYLOAD, null);
+    }
+  }, [deliver, sender]);
+
+  /** Retry a failed bubble without adding another. */
+  const retryBubble = useCallback(
+    (message) => {
+      patch(message._id, { failed: false, pending: true });
+      deliver(message.content.payload || message.content.text, message._id);
+    },
+    [patch, deliver],
+  );
+
+  /** Retry a silent send (the greeting) from its notice. */
+  const retryNotice = useCallback(
+    (message) => {
+      setMessages((prev) => prev.filter((m) => m._id !== message._id));
+      deliver(message.content.retry, null);
+    },
+    [deliver],
+  );
+
+  /** Upload a photo for card `id`, then tell the bot its reference. */
+  const handleUpload = useCallback(
+    async (id, file) => {
+      patch(id, { state: 'uploading', error: '' });
+      setStatus('正在上传照片…');
+      try {
+        const ref = await uploadPhoto(config.backendUrl, file);
+        patch(id, { state: 'done', photoRef: ref });
+        setStatus('照片已上传');
+        sendText(photoUploadedMessage(ref));
+      } catch (err) {
+        const text = uploadErrorMessage(err && err.status);
+        patch(id, { state: 'error', error: text });
+        setStatus(text);
+      }
+    },
+    [patch, sendText, config.backendUrl],
+  );
+
+  /** Send a rating from card `id`. */
+  const handleRate = useCallback(
+    async (id, { rating, comment }) => {
+      const card = messagesRef.current.find((m) => m._id === id);
+      const applicationNumber =
+        (card && card.content.applicationNumber) || lastApplicationNumber(messagesRef.current);
+      patch(id, { state: 'sending', rating, comment, error: '' });
+      try {
+        await sendFeedback(config.backendUrl, buildFeedback({ rating, comment, senderRef: sender, applicationNumber }));
+        patch(id, { state: 'done' });
+        setStatus('评价已提交，谢谢您！');
+      } catch {
+        patch(id, { state: 'error', error: '评价暂时没有提交成功，请稍后再点一次「提交评价」。' });
+      }
+    },
+    [patch, config.backendUrl, sender],
+  );
+
+  /** Open a rating card (or focus the one already open). */
+  const openRating = useCallback(() => {
+    const open = messagesRef.current.find((m) => m.type === 'rating' && m.content.state !== 'done');
+    if (open) {
+      focusIds.current.add(open._id);
+      setMessages((prev) => [...prev.filter((m) => m._id !== open._id), open]);
+      return;
+    }
+    const [id] = append([{ type: 'rating', position: 'left', content: { state: 'open', applicationNumber: null } }]);
+    focusIds.current.add(id);
+  }, [append]);
+
+  /** Forget this conversation and greet again with a new sender id. */
+  const newChat = useCallback(() => {
+    if (messagesRef.current.length > 1 && !window.confirm('开始新对话吗？当前的对话记录会被清除。')) return;
+    clearConversation(store);
+    greeted.current = false;
+    messagesRef.current = [];
+    setMessages([]);
+    setSender(getSenderId(store));
+  }, [store]);
+
+  /** Ask the embedding page (widget.js) to close the panel. */
+  const closeEmbedded = useCallback(() => {
+    window.parent.postMessage({ type: 'reissue-chat:close' }, '*');
+  }, []);
+
+  useEffect(() => {
+    if (!embedded) return undefined;
+    const onKey = (e) => {
+      if (e.key === 'Escape') closeEmbedded();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [embedded, closeEmbedded]);
+
+  /** Render one message's content (ChatUI calls this for each message). */
+  const renderMessageContent = useCallback(
+    (msg) => {
+      const { type, content, position } = msg;
+      if (type === 'text') {
+        return (
+          <div className="MsgBlock">
+            {(content.text || '').trim() && (
+              <Bubble>
+                <p className="MsgText">
+                  <RichText text={content.text} />
+                </p>
+              </Bubble>
+            )}
+            {position === 'left' && content.buttons && content.buttons.length > 0 && (
+              <div className="ReplyButtons" role="group" aria-label="可以直接点选">
+                {content.buttons.map((b, i) => (
+                  <button key={i} type="button" className="ReplyBtn" onClick={() => sendText(b.payload, b.title)}>
+                    {b.title}
+                  </button>
+                ))}
+              </div>
+            )}
+            {position === 'right' && content.failed && (
+              <div className="SendFailed" role="alert">
+                <span>没发出去，网络好像不太稳定。</span>
+                <button type="button" className="LinkBtn" onClick={() => retryBubble(msg)}>
+                  重试
+                </button>
+              </div>
+            )}
+          </div>
+        );
+      }
+      if (type === 'image') {
+        return (
+          <Bubble type="image">
+            <img src={content.src} alt="助手发送的图片" />
+          </Bubble>
+        );
+      }
+      if (type === 'photo_upload') {
+        return (
+          <PhotoUploadCard
+            id={msg._id}
+            content={content}
+            onUpload={(file) => handleUpload(msg._id, file)}
+            onError={(text) => patch(msg._id, { state: 'error', error: text })}
+          />
+        );
+      }
+      if (type === 'rating') {
+        return (
+          <RatingCard
+            id={msg._id}
+            content={content}
+            autoFocus={focusIds.current.has(msg._id)}
+            onSubmit={(value) => handleRate(msg._id, value)}
+          />
+        );
+      }
+      if (type === 'notice') {
+        return (
+          <div className="Notice" role="alert">
+            <span>{content.text}</span>
+            {content.retry && (
+              <button type="button" className="LinkBtn" onClick={() => retryNotice(msg)}>
+                重试
+              </button>
+            )}
+          </div>
+        );
+      }
+      return null;
+    },
+    [sendText, retryBubble, retryNotice, handleUpload, handleRate, patch],
+  );
+
+  return (
+    <div className={elder ? 'AppRoot elder-mode' : 'AppRoot'} data-embedded={embedded}>
+      <Chat
+        elderMode={elder}
+        renderNavbar={() => (
+          <Header
+            elder={elder}
+            embedded={embedded}
+            onRate={openRating}
+            onToggleElder={() => setElder((v) => !v)}
+            onNewChat={newChat}
+            onClose={closeEmbedded}
+          />
+        )}
+        messages={messages}
+        renderMessageContent={renderMessageContent}
+        isTyping={typing > 0}
+        text={initialDraft}
+        placeholder="请输入您的问题，按回车发送"
+        inputOptions={{ 'aria-label': '输入您的问题', maxLength: 500, showCount: false }}
+        onInputChange={(value) => saveDraft(store, value)}
+        onSend={(kind, value) => {
+          const text = String(value || '').trim();
+          if (kind !== 'text' || !text) return;
+          saveDraft(store, '');
+          sendText(text);
+        }}
+      />
+      <div className="visually-hidden" role="status" aria-live="polite">
+        {status}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,395 @@
+"""Durable outbox: an application is stored before it is sent and delivered once, under its own key."""
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from actions.services.backend_client import BackendClient, SubmitOutcome, scrub
+
+logger = logging.getLogger(__name__)
+
+PENDING = "pending"
+DELIVERED = "delivered"
+REJECTED = "rejected"
+
+# Unambiguous characters only (no 0/O, 1/I/L), so a reference read out over the phone survives.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+REFERENCE_LENGTH = 6
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """What `put` hands back: the idempotency key and the applicant-facing reference."""
+
+    key: str
+    reference: str
+
+
+@dataclass(frozen=True)
+class OutboxRecord:
+    """One outbox row as read back (application is None once personal data is purged)."""
+
+    key: str
+    reference: str
+    status: str
+    application: Optional[Dict[str, Any]]
+    number: Optional[str]
+    message: Optional[str]
+    attempts: int
+    last_error: Optional[str]
+    created_at: float
+    updated_at: float
+    next_attempt_at: float
+    claimed_until: Optional[float]
+    delivered_at: Optional[float]
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """The outcome of one delivery try and whether this call actually sent the application."""
+
+    outcome: SubmitOutcome
+    sent: bool
+
+
+def new_reference() -> str:
+    """A short random human reference such as "Q7F3K2"."""
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+def retry_delay_s(attempts: int, base_s: float = 30.0, cap_s: float = 900.0) -> float:
+    """Pause before the worker tries a row again after `attempts` failed deliveries (exponential, capped)."""
+    return min(cap_s, base_s * (2 ** max(0, attempts - 1)))
+
+
+def serialize_application(application: Dict[str, Any]) -> str:
+    """Canonical JSON text of an application; raises TypeError for anything JSON cannot hold."""
+    if not isinstance(application, dict):
+        raise TypeError("an application must be a dict")
+    return json.dumps(application, ensure_ascii=False, sort_keys=True, allow_nan=False)
+
+
+def build_table(metadata: MetaData, name: str = "outbox", schema: Optional[str] = None) -> Table:
+    """The outbox table definition (times are UNIX seconds, portable across SQLite and PostgreSQL)."""
+    return Table(
+        name,
+        metadata,
+        Column("key", String(32), primary_key=True),
+        Column("reference", String(16), nullable=False, unique=True),
+        Column("status", String(16), nullable=False, index=True),
+        Column("payload", Text, nullable=True),
+        Column("number", String(64), nullable=True),
+        Column("message", Text, nullable=True),
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("last_error", Text, nullable=True),
+        Column("created_at", Float, nullable=False),
+        Column("updated_at", Float, nullable=False),
+        Column("next_attempt_at", Float, nullable=False),
+        Column("claimed_until", Float, nullable=True),
+        Column("claim_token", String(32), nullable=True),
+        Column("delivered_at", Float, nullable=True),
+        schema=schema,
+    )
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for the outbox URL: SQLite gets its folder, a busy timeout and WAL; parameters never logged."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            hide_parameters=True,
+            future=True,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            """Use WAL so readers never block the writer, and wait rather than fail on a lock."""
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA busy_timeout=30000")
+            finally:
+                cursor.close()
+
+        return engine
+    return create_engine(url, hide_parameters=True, pool_pre_ping=True, future=True)
+
+
+class Outbox:
+    """Applications waiting for (or done with) delivery to the backend, in SQLite or PostgreSQL."""
+
+    def __init__(
+        self,
+        url: Optional[str] = None,
+        *,
+        table_name: str = "outbox",
+        schema: Optional[str] = None,
+        engine: Optional[Engine] = None,
+        lease_s: Optional[float] = None,
+        first_try_grace_s: float = 15.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """Remember where the outbox lives; the engine and table are created on first use."""
+        self._url = url
+        self._engine = engine
+        self._metadata = MetaData()
+        self.table = build_table(self._metadata, table_name, schema)
+        self._lease_s = lease_s
+        self._grace_s = first_try_grace_s
+        self._clock = clock
+        self._ready = False
+
+    # -- setup
+
+    @property
+    def engine(self) -> Engine:
+        """The engine, created (and the table with it, if missing) on first use."""
+        if self._engine is None:
+            url = self._url
+            if url is None:
+                from bot.settings import get_settings
+
+                url = get_settings().outbox_url
+            self._engine = make_engine(url)
+        if not self._ready:
+            self._create_table()
+            self._ready = True
+        return self._engine
+
+    def _create_table(self) -> None:
+        """Create the table when it does not exist; tolerate another process creating it at the same time."""
+        assert self._engine is not None
+        try:
+            self._metadata.create_all(self._engine, checkfirst=True)
+        except SQLAlchemyError:
+            from sqlalchemy import inspect
+
+            if not inspect(self._engine).has_table(self.table.name, schema=self.table.schema):
+                raise
+
+    @property
+    def lease_s(self) -> float:
+        """How long a claim lasts: longer than the slowest possible delivery by the client."""
+        if self._lease_s is None:
+            from bot.settings import get_settings
+
+            s = get_settings()
+            self._lease_s = s.backend_max_total_s + 2 * s.backend_timeout_s + 30.0
+        return self._lease_s
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        if self._engine is not None:
+            self._engine.dispose()
+
+    # -- writing
+
+    def put(self, application: Dict[str, Any]) -> OutboxItem:
+        """Store the application durably as pending, before anything is sent; return its key and reference."""
+        payload = serialize_application(application)
+        key = uuid.uuid4().hex
+        now = self._clock()
+        t = self.table
+        for _ in range(8):
+            reference = new_reference()
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(
+                        t.insert().values(
+                            key=key, reference=reference, status=PENDING, payload=payload, attempts=0,
+                            created_at=now, updated_at=now, next_attempt_at=now + self._grace_s,
+                        )
+                    )
+            except IntegrityError:
+                logger.info("outbox reference collision, drawing another")
+                continue
+            logger.info("outbox stored application %s… as %s", key[:8], reference)
+            return OutboxItem(key=key, reference=reference)
+        raise RuntimeError("could not draw a free outbox reference")
+
+    def _claim(self, key: str, now: float) -> Optional[str]:
+        """Atomically claim a pending, unclaimed (or expired) row; return the claim token or None."""
+        token = uuid.uuid4().hex
+        t = self.table
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(t)
+                .where(
+                    t.c.key == key,
+                    t.c.status == PENDING,
+                    or_(t.c.claimed_until.is_(None), t.c.claimed_until < now),
+                )
+                .values(claimed_until=now + self.lease_s, claim_token=token, updated_at=now)
+            )
+            return token if result.rowcount == 1 else None
+
+    def deliver(self, key: str, client: BackendClient) -> SubmitOutcome:
+        """Send one stored application now (if no one else is) and record what the backend said."""
+        return self.try_deliver(key, client).outcome
+
+    def try_deliver(self, key: str, client: BackendClient) -> DeliveryResult:
+        """Like `deliver`, also telling whether this call did the sending."""
+        now = self._clock()
+        token = self._claim(key, now)
+        if token is None:
+            record = self.get(key)
+            if record is None:
+                raise KeyError(key)
+            if record.status == DELIVERED:
+                return DeliveryResult(SubmitOutcome("duplicate", number=record.number, message="already delivered"), False)
+            if record.status == REJECTED:
+                return DeliveryResult(SubmitOutcome("rejected", message=record.message), False)
+            return DeliveryResult(SubmitOutcome("unavailable", message="delivery already in progress"), False)
+
+        t = self.table
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.c.payload, t.c.attempts).where(t.c.key == key)).one()
+        try:
+            application = json.loads(row.payload) if row.payload is not None else None
+        except ValueError:
+            application = None
+        if not isinstance(application, dict):
+            outcome = SubmitOutcome("rejected", message="stored application is missing or unreadable")
+            self._record(key, token, outcome, row.attempts)
+            logger.error("outbox row %s… has no usable payload; marked rejected", key[:8])
+            return DeliveryResult(outcome, False)
+
+        try:
+            outcome = client.submit(application, key)
+            if not isinstance(outcome, SubmitOutcome):
+                raise TypeError(f"client returned {type(outcome).__name__}")
+        except Exception as exc:  # the client must not take the outbox down with it
+            logger.error("backend client failed for %s…: %s", key[:8], type(exc).__name__)
+            outcome = SubmitOutcome("unavailable", message=f"client error: {type(exc).__name__}")
+        self._record(key, token, outcome, row.attempts)
+        return DeliveryResult(outcome, True)
+
+    def _record(self, key: str, token: str, outcome: SubmitOutcome, attempts_before: int) -> None:
+        """Write the delivery outcome back to the row and release the claim."""
+        t = self.table
+        now = self._clock()
+        attempts = attempts_before + 1
+        if outcome.accepted:
+            stmt = (
+                update(t)
+                .where(t.c.key == key, t.c.status == PENDING)
+                .values(
+                    status=DELIVERED, number=outcome.number, delivered_at=now, updated_at=now, attempts=attempts,
+                    last_error=None, claimed_until=None, claim_token=None,
+                )
+            )
+        elif outcome.kind == "rejected":
+            stmt = (
+                update(t)
+                .where(t.c.key == key, t.c.status == PENDING, t.c.claim_token == token)
+                .values(
+                    status=REJECTED, message=scrub(outcome.message or "rejected"), updated_at=now, attempts=attempts,
+                    claimed_until=None, claim_token=None,
+                )
+            )
+        else:
+            stmt = (
+                update(t)
+                .where(t.c.key == key, t.c.status == PENDING, t.c.claim_token == token)
+                .values(
+                    attempts=attempts, last_error=scrub(outcome.message or "unavailable")[:500], updated_at=now,
+                    next_attempt_at=now + retry_delay_s(attempts), claimed_until=None, claim_token=None,
+                )
+            )
+        with self.engine.begin() as conn:
+            result = conn.execute(stmt)
+        if result.rowcount != 1:
+            logger.warning("outbox row %s… changed while it was being delivered; outcome %s not recorded", key[:8], outcome.kind)
+        else:
+            logger.info("outbox row %s… → %s (attempt %d)", key[:8], outcome.kind, attempts)
+
+    def purge_personal_data(self, key: str) -> bool:
+        """Drop the application and messages of a delivered or rejected row; keep key, reference, number, status."""
+        t = self.table
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(t)
+                .where(t.c.key == key, t.c.status.in_([DELIVERED, REJECTED]))
+                .values(payload=None, message=None, last_error=None, updated_at=self._clock())
+            )
+        return result.rowcount == 1
+
+    # -- reading
+
+    def get(self, key: str) -> Optional[OutboxRecord]:
+        """The row with this key, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(self.table).where(self.table.c.key == key)).first()
+        return _to_record(row) if row is not None else None
+
+    def find_by_reference(self, reference: str) -> Optional[OutboxRecord]:
+        """The row with this applicant-facing reference (case-insensitive), or None."""
+        reference = (reference or "").strip().upper()
+        with self.engine.connect() as conn:
+            row = conn.execute(select(self.table).where(self.table.c.reference == reference)).first()
+        return _to_record(row) if row is not None else None
+
+    def pending(self, limit: int = 100, *, due_only: bool = False) -> List[OutboxRecord]:
+        """Pending rows, oldest first; with due_only, only those a worker should try now."""
+        t = self.table
+        query = select(t).where(t.c.status == PENDING)
+        if due_only:
+            now = self._clock()
+            query = query.where(
+                t.c.next_attempt_at <= now, or_(t.c.claimed_until.is_(None), t.c.claimed_until < now)
+            )
+        query = query.order_by(t.c.created_at, t.c.key).limit(limit)
+        with self.engine.connect() as conn:
+            return [_to_record(row) for row in conn.execute(query)]
+
+    def counts(self) -> Dict[str, int]:
+        """How many rows are in each status (for monitoring)."""
+        from sqlalchemy import func
+
+        t = self.table
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.c.status, func.count()).group_by(t.c.status)).all()
+        return {status: int(n) for status, n in rows}
+
+
+def _to_record(row: Any) -> OutboxRecord:
+    """Turn a result row into an OutboxRecord."""
+    m = row._mapping
+    try:
+        application = json.loads(m["payload"]) if m["payload"] is not None else None
+    except ValueError:
+        application = None
+    return OutboxRecord(
+        key=m["key"], reference=m["reference"], status=m["status"], application=application,
+        number=m["number"], message=m["message"], attempts=int(m["attempts"] or 0), last_error=m["last_error"],
+        created_at=m["created_at"], updated_at=m["updated_at"], next_attempt_at=m["next_attempt_at"],
+        claimed_until=m["claimed_until"], delivered_at=m["delivered_at"],
+    )

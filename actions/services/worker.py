@@ -1,0 +1,93 @@
+"""Background delivery of queued applications: `python -m actions.services.worker` runs it standalone."""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+from typing import List, Optional
+
+from actions.services.backend_client import BackendClient, HttpBackendClient, scrub
+from actions.services.outbox import Outbox
+
+logger = logging.getLogger(__name__)
+
+
+def deliver_pending(
+    outbox: Outbox,
+    client: BackendClient,
+    *,
+    limit: int = 50,
+    purge: bool = True,
+    stop_event: Optional[threading.Event] = None,
+) -> int:
+    """Try every due pending row once; return how many this call delivered (personal data purged after)."""
+    delivered = 0
+    for record in outbox.pending(limit=limit, due_only=True):
+        if stop_event is not None and stop_event.is_set():
+            break
+        result = outbox.try_deliver(record.key, client)
+        if result.outcome.accepted:
+            if result.sent:
+                delivered += 1
+            if purge:
+                outbox.purge_personal_data(record.key)
+        elif result.outcome.kind == "rejected" and purge:
+            outbox.purge_personal_data(record.key)
+    return delivered
+
+
+def run_worker(
+    stop_event: threading.Event,
+    interval_s: float = 5.0,
+    *,
+    outbox: Optional[Outbox] = None,
+    client: Optional[BackendClient] = None,
+    limit: int = 50,
+) -> int:
+    """Deliver due rows every `interval_s` seconds until `stop_event` is set; return the total delivered."""
+    outbox = outbox if outbox is not None else Outbox()
+    client = client if client is not None else HttpBackendClient()
+    total = 0
+    logger.info("outbox worker started (every %.1fs)", interval_s)
+    while not stop_event.is_set():
+        try:
+            n = deliver_pending(outbox, client, limit=limit, stop_event=stop_event)
+        except Exception as exc:  # keep going: the database or backend may come back
+            logger.error("outbox worker pass failed: %s: %s", type(exc).__name__, scrub(exc)[:300])
+        else:
+            total += n
+            if n:
+                logger.info("outbox worker delivered %d application(s)", n)
+        stop_event.wait(interval_s)
+    logger.info("outbox worker stopped after delivering %d application(s)", total)
+    return total
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Command-line entry point: run the worker until SIGINT/SIGTERM (or one pass with --once)."""
+    parser = argparse.ArgumentParser(description="Deliver queued applications from the outbox to the backend.")
+    parser.add_argument("--interval", type=float, default=5.0, help="seconds between passes (default 5)")
+    parser.add_argument("--once", action="store_true", help="make one pass and exit")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    outbox, client = Outbox(), HttpBackendClient()
+    if args.once:
+        n = deliver_pending(outbox, client)
+        logger.info("delivered %d application(s); %s", n, outbox.counts())
+        return 0
+    stop_event = threading.Event()
+
+    def _stop(signum: int, _frame: object) -> None:
+        """Ask the loop to finish after the current row."""
+        logger.info("signal %d received, stopping", signum)
+        stop_event.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    run_worker(stop_event, args.interval, outbox=outbox, client=client)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

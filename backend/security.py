@@ -1,0 +1,89 @@
+"""Bearer-token authorisation: the bot's token and the staff token, compared in constant time."""
+from __future__ import annotations
+
+from typing import Callable, Optional, Tuple
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from backend.errors import ApiError
+from backend.privacy import tokens_equal
+
+BOT = "bot"
+STAFF = "staff"
+ROLES_ATTR = "_backend_roles"
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearerToken",
+    description="REISSUE_BACKEND_TOKEN（机器人）或 BACKEND_STAFF_TOKEN（工作人员）",
+)
+
+
+def roles(*allowed: str) -> Callable:
+    """Decorator: the endpoint accepts tokens of these roles only."""
+
+    def mark(func: Callable) -> Callable:
+        """Record the allowed roles on the endpoint function."""
+        setattr(func, ROLES_ATTR, tuple(allowed))
+        return func
+
+    return mark
+
+
+def role_of(token: str, bot_token: str, staff_token: str) -> Optional[str]:
+    """Which role a presented token belongs to, or None."""
+    is_staff = tokens_equal(token, staff_token)
+    is_bot = tokens_equal(token, bot_token)
+    if is_staff:
+        return STAFF
+    if is_bot:
+        return BOT
+    return None
+
+
+def bearer_token(header: str) -> str:
+    """The token of an `Authorization: Bearer <token>` header, or ''."""
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def unauthorized() -> ApiError:
+    """The 401 error."""
+    return ApiError(401, "unauthorized", "缺少有效的访问令牌，请先登录或检查配置。", headers={"WWW-Authenticate": "Bearer"})
+
+
+def forbidden() -> ApiError:
+    """The 403 error."""
+    return ApiError(403, "forbidden", "这个令牌没有权限执行此操作。")
+
+
+def check_roles(request: Request, allowed: Tuple[str, ...]) -> Optional[ApiError]:
+    """None when the request carries a token of an allowed role; otherwise the 401/403 error."""
+    settings = request.app.state.settings
+    token = bearer_token(request.headers.get("authorization", ""))
+    role = role_of(token, settings.backend_token, settings.staff_token) if token else None
+    if role is None:
+        return unauthorized()
+    if role not in allowed:
+        return forbidden()
+    request.state.role = role
+    return None
+
+
+def auth_error_for(request: Request) -> Optional[ApiError]:
+    """The auth error for the matched endpoint (used before reporting a malformed request)."""
+    allowed = getattr(request.scope.get("endpoint"), ROLES_ATTR, None)
+    if not allowed:
+        return None
+    return check_roles(request, allowed)
+
+
+def authorize(
+    request: Request, _credentials: Optional[HTTPAuthorizationCredentials] = Depends(bearer_scheme)
+) -> str:
+    """Dependency: enforce the roles the endpoint was marked with; returns the caller's role."""
+    allowed = getattr(request.scope.get("endpoint"), ROLES_ATTR, ())
+    error = check_roles(request, allowed)
+    if error is not None:
+        raise error
+    return request.state.role

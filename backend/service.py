@@ -1,0 +1,243 @@
+"""Database operations of the backend: idempotent intake, lookups, status changes, photos, feedback."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from backend.errors import ApiError
+from backend.lifecycle import REJECTED, SUBMITTED, transition_error
+from backend.models import Application, Feedback, Photo, StatusEvent
+from backend.numbering import NUMBER_RE, PHOTO_REF_RE, beijing_now, new_application_number, new_photo_ref, utc_now_naive
+from backend.privacy import id_hmac, mask_id, mask_phone, seal
+from backend.validation import CleanApplication
+
+PAGE_SIZE = 20
+NUMBER_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """The keys used to protect personal numbers."""
+
+    hmac_key: str
+    seal_secret: str
+
+
+def request_hash(payload: Dict[str, Any]) -> str:
+    """A stable digest of a request body (key order and whitespace do not matter)."""
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def idempotency_conflict() -> ApiError:
+    """The 409 for a key reused with a different body."""
+    return ApiError(409, "idempotency_conflict", "这个 Idempotency-Key 已用于另一份不同的申请，请换一个新的键。")
+
+
+def _load(session: Session, **where: Any) -> Optional[Application]:
+    """One application with its events, by a column value."""
+    statement = select(Application).options(selectinload(Application.events)).filter_by(**where)
+    return session.execute(statement).scalar_one_or_none()
+
+
+def find_replay(factory: sessionmaker, key: str, digest: str) -> Optional[Application]:
+    """The application stored under `key` when the body matches; 409 when it differs; None if new."""
+    with factory() as session:
+        existing = _load(session, idempotency_key=key)
+    if existing is None:
+        return None
+    if not hmac.compare_digest(existing.request_hash, digest):
+        raise idempotency_conflict()
+    return existing
+
+
+def create_application(
+    factory: sessionmaker, secrets: Secrets, key: str, digest: str, clean: CleanApplication
+) -> Tuple[Application, bool]:
+    """Store the application once per key; returns it and whether this call created it."""
+    for _ in range(NUMBER_ATTEMPTS):
+        now = utc_now_naive()
+        app = Application(
+            number=new_application_number(beijing_now()),
+            idempotency_key=key,
+            request_hash=digest,
+            status=SUBMITTED,
+            reason=clean.reason,
+            qualification=clean.qualification,
+            level=clean.level,
+            specialty=clean.specialty,
+            obtained=clean.obtained,
+            applicant_name=clean.applicant_name,
+            id_hmac=id_hmac(clean.id_number, secrets.hmac_key),
+            id_masked=mask_id(clean.id_number),
+            id_last4=clean.id_number[-4:],
+            id_encrypted=seal(clean.id_number, secrets.seal_secret),
+            cert_number=clean.cert_number,
+            cert_number_unknown=clean.cert_number_unknown,
+            city=clean.city,
+            phone_masked=mask_phone(clean.phone),
+            phone_encrypted=seal(clean.phone, secrets.seal_secret),
+            photo_ref=clean.photo_ref,
+            channel=clean.channel,
+            sender_ref=clean.sender_ref,
+            created_at=now,
+            updated_at=now,
+        )
+        app.events.append(StatusEvent(at=now, from_status=None, to_status=SUBMITTED, actor=f"applicant:{clean.channel}"))
+        with factory() as session:
+            try:
+                session.add(app)
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                replay = find_replay(factory, key, digest)
+                if replay is not None:
+                    return replay, False
+                continue  # the random number collided; draw another
+        with factory() as session:
+            return _load(session, id=app.id), True
+    raise ApiError(503, "busy", "系统繁忙，请稍后再试。")
+
+
+def progress(factory: sessionmaker, number: str, last4: str) -> Optional[Application]:
+    """The application when number and ID last 4 match; None otherwise (never says which failed)."""
+    if not NUMBER_RE.match(number):
+        return None
+    with factory() as session:
+        app = _load(session, number=number)
+    if app is None:
+        hmac.compare_digest(last4.upper(), "0000")
+        return None
+    return app if hmac.compare_digest(app.id_last4.upper(), last4.upper()) else None
+
+
+def admin_record(factory: sessionmaker, number: str) -> Optional[Application]:
+    """The application by number, for staff."""
+    if not NUMBER_RE.match(number):
+        return None
+    with factory() as session:
+        return _load(session, number=number)
+
+
+def search(
+    factory: sessionmaker, secrets: Secrets, q: str, status: str, city: str, page: int
+) -> Tuple[List[Application], int]:
+    """One page of applications matching the number, ID (full or last 4) or name, newest first."""
+    statement = select(Application)
+    q = q.strip()
+    if q:
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions = [Application.number == q.upper(), Application.applicant_name.like(f"%{escaped}%", escape="\\")]
+        if q.upper().startswith("BF"):
+            conditions.append(Application.number.like(escaped.upper() + "%", escape="\\"))
+        if len(q) == 4:
+            conditions.append(Application.id_last4 == q.upper())
+        if len(q) == 18:
+            conditions.append(Application.id_hmac == id_hmac(q, secrets.hmac_key))
+        statement = statement.where(or_(*conditions))
+    if status.strip():
+        statement = statement.where(Application.status == status.strip())
+    if city.strip():
+        statement = statement.where(Application.city == city.strip())
+    with factory() as session:
+        total = session.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
+        rows = session.execute(
+            statement.order_by(Application.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+        ).scalars().all()
+    return list(rows), int(total)
+
+
+def change_status(factory: sessionmaker, number: str, target: str, reason: Optional[str], actor: str) -> Application:
+    """Move an application along the lifecycle and record the change in the audit trail."""
+    reason = (reason or "").strip() or None
+    actor = actor.strip()
+    if not actor:
+        raise ApiError(422, "validation_error", "提交的内容有误，请按提示修改。", {"actor": "请填写操作人。"})
+    with factory() as session:
+        if not NUMBER_RE.match(number):
+            app = None
+        else:
+            app = session.execute(
+                select(Application).where(Application.number == number).with_for_update()
+            ).scalar_one_or_none()
+        if app is None:
+            raise not_found()
+        problem = transition_error(app.status, target, reason)
+        if problem:
+            raise ApiError(409, "illegal_transition", problem)
+        now = utc_now_naive()
+        session.add(StatusEvent(application_id=app.id, at=now, from_status=app.status, to_status=target,
+                                reason=reason, actor=actor))
+        app.status = target
+        app.updated_at = now
+        if target == REJECTED:
+            app.review_reason = reason
+        session.commit()
+    return admin_record(factory, number)
+
+
+def not_found() -> ApiError:
+    """The one 404 for an unknown number or a wrong number/ID pair."""
+    return ApiError(404, "not_found", "没有查到这份申请，请核对申请编号和身份证号码后4位。")
+
+
+def save_photo(factory: sessionmaker, upload_dir: Path, data: bytes, content_type: str) -> str:
+    """Write the photo under upload_dir and record it; returns its reference."""
+    upload_dir.mkdir(parents=True, exist_ok=True)
+    ref = new_photo_ref()
+    path = upload_dir / ref
+    path.write_bytes(data)
+    with factory() as session:
+        session.add(Photo(ref=ref, content_type=content_type, size=len(data),
+                          sha256=hashlib.sha256(data).hexdigest(), created_at=utc_now_naive()))
+        session.commit()
+    return ref
+
+
+def photo_exists(factory: sessionmaker, ref: str) -> bool:
+    """True when a photo with this reference was uploaded."""
+    if not PHOTO_REF_RE.match(ref):
+        return False
+    with factory() as session:
+        return session.execute(select(Photo.id).where(Photo.ref == ref)).first() is not None
+
+
+def load_photo(factory: sessionmaker, upload_dir: Path, ref: str) -> Optional[Tuple[bytes, str]]:
+    """The bytes and content type of a photo, or None."""
+    if not PHOTO_REF_RE.match(ref):
+        return None
+    with factory() as session:
+        photo = session.execute(select(Photo).where(Photo.ref == ref)).scalar_one_or_none()
+    path = upload_dir / ref
+    if photo is None or not path.is_file():
+        return None
+    return path.read_bytes(), photo.content_type
+
+
+def add_feedback(factory: sessionmaker, rating: int, label: str, comment: Optional[str],
+                 sender_ref: Optional[str], application_number: Optional[str]) -> Feedback:
+    """Store one rating."""
+    item = Feedback(rating=rating, label=label, comment=(comment or "").strip() or None, sender_ref=sender_ref,
+                    application_number=application_number, created_at=utc_now_naive())
+    with factory() as session:
+        session.add(item)
+        session.commit()
+    return item
+
+
+def list_feedback(factory: sessionmaker, page: int) -> Tuple[List[Feedback], int]:
+    """One page of ratings, newest first."""
+    with factory() as session:
+        total = session.execute(select(func.count(Feedback.id))).scalar_one()
+        rows = session.execute(
+            select(Feedback).order_by(Feedback.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+        ).scalars().all()
+    return list(rows), int(total)

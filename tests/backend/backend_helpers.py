@@ -1,0 +1,52 @@
+"""Shared constants and builders for the backend tests (imported by conftest and the test modules)."""
+from __future__ import annotations
+
+import uuid
+from typing import Any, Dict
+
+PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+BOT_TOKEN = "test-bot-token-0123456789"
+STAFF_TOKEN = "test-staff-token-9876543210"
+BOT = {"Authorization": f"Bearer {BOT_TOKEN}"}
+STAFF = {"Authorization": f"Bearer {STAFF_TOKEN}"}
+ALLOWED_ORIGIN = "http://portal.test"
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def synthetic_id(first17: str) -> str:
+    """A synthetic ID number with a correct GB 11643 check digit (computed here, independently)."""
+    total = sum(int(digit) * weight for digit, weight in zip(first17, _WEIGHTS))
+    return first17 + "10X98765432"[total % 11]
+
+
+ID_A = synthetic_id("37010219900101123")
+ID_B = synthetic_id("37020219851231456")
+
+
+def application_body(**overrides: Any) -> Dict[str, Any]:
+    """A valid application body; keyword arguments replace fields (None removes a field)."""
+    body: Dict[str, Any] = {
+        "reason": "lost",
+        "qualification": "一级建造师",
+        "level": "一级",
+        "specialty": "建筑工程",
+        "obtained": "2015-06",
+        "applicant_name": "张三",
+        "id_number": ID_A,
+        "cert_number": "不记得",
+        "city": "济南市",
+        "phone": "13800138000",
+        "channel": "web",
+        "sender_ref": "sender-1",
+    }
+    for key, value in overrides.items():
+        if value is None:
+            body.pop(key, None)
+        else:
+            body[key] = value
+    return body
+
+
+def new_key() -> str:
+    """A fresh Idempotency-Key."""
+    return "key-" + uuid.uuid4().hex

@@ -1,0 +1,101 @@
+"""Every setting of the project, read from the environment at call time with safe defaults."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    """Return the environment variable `name`, or `default` when unset or empty."""
+    value = os.environ.get(name, "")
+    return value if value.strip() else default
+
+
+def _int(name: str, default: int) -> int:
+    """Return an integer setting, falling back to `default` when unset or malformed."""
+    try:
+        return int(_env(name, str(default)))
+    except ValueError:
+        return default
+
+
+def _float(name: str, default: float) -> float:
+    """Return a float setting, falling back to `default` when unset or malformed."""
+    try:
+        return float(_env(name, str(default)))
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A snapshot of the environment; call `get_settings()` for a fresh one."""
+
+    host: str
+    rasa_port: int
+    action_port: int
+    backend_port: int
+    web_port: int
+    backend_url: str
+    backend_token: str
+    staff_token: str
+    rasa_auth_token: str
+    database_url: str
+    outbox_url: str
+    backend_timeout_s: float
+    backend_max_attempts: int
+    backend_max_total_s: float
+    cors_origins: str
+    upload_dir: Path
+    var_dir: Path
+    wechat_token: str
+    wechat_aes_key: str
+    wechat_aes_key_previous: str
+    wechat_appid: str
+    wechat_secret: str
+    wechat_api_base: str
+    public_rasa_url: str
+    public_backend_url: str
+    web_embed_origins: str
+    backend_id_hmac_key: str = "dev-id-hmac-key"
+    backend_id_secret: str = "dev-id-encryption-secret"
+
+
+def get_settings() -> Settings:
+    """Read every setting from the environment now."""
+    var_dir = Path(_env("REISSUE_VAR_DIR", str(PROJECT_ROOT / "var")))
+    backend_port = _int("BACKEND_PORT", 8000)
+    host = _env("REISSUE_HOST", "127.0.0.1")
+    return Settings(
+        host=host,
+        rasa_port=_int("RASA_PORT", 5005),
+        action_port=_int("ACTION_PORT", 5055),
+        backend_port=backend_port,
+        web_port=_int("WEB_PORT", 8080),
+        backend_url=_env("REISSUE_BACKEND_URL", f"http://127.0.0.1:{backend_port}").rstrip("/"),
+        backend_token=_env("REISSUE_BACKEND_TOKEN", "dev-bot-token"),
+        staff_token=_env("BACKEND_STAFF_TOKEN", "dev-staff-token"),
+        rasa_auth_token=_env("RASA_AUTH_TOKEN", "dev-rasa-token"),
+        database_url=_env("DATABASE_URL", f"sqlite:///{var_dir / 'backend.sqlite'}"),
+        outbox_url=_env("OUTBOX_URL", f"sqlite:///{var_dir / 'outbox.sqlite'}"),
+        backend_timeout_s=_float("REISSUE_BACKEND_TIMEOUT", 5.0),
+        backend_max_attempts=_int("REISSUE_BACKEND_MAX_ATTEMPTS", 3),
+        backend_max_total_s=_float("REISSUE_BACKEND_MAX_TOTAL", 20.0),
+        cors_origins=_env("CORS_ORIGINS", "http://127.0.0.1:8080,http://localhost:8080"),
+        upload_dir=Path(_env("UPLOAD_DIR", str(var_dir / "uploads"))),
+        var_dir=var_dir,
+        wechat_token=_env("WECHAT_TOKEN", ""),
+        wechat_aes_key=_env("WECHAT_AES_KEY", ""),
+        wechat_aes_key_previous=_env("WECHAT_AES_KEY_PREVIOUS", ""),
+        wechat_appid=_env("WECHAT_APPID", ""),
+        wechat_secret=_env("WECHAT_SECRET", ""),
+        wechat_api_base=_env("WECHAT_API_BASE", "https://api.weixin.qq.com").rstrip("/"),
+        public_rasa_url=_env("PUBLIC_RASA_URL", f"http://127.0.0.1:{_int('RASA_PORT', 5005)}").rstrip("/"),
+        public_backend_url=_env("PUBLIC_BACKEND_URL", f"http://127.0.0.1:{backend_port}").rstrip("/"),
+        web_embed_origins=_env("WEB_EMBED_ORIGINS", "'self' http://127.0.0.1:* http://localhost:*"),
+        backend_id_hmac_key=_env("BACKEND_ID_HMAC_KEY", "dev-id-hmac-key"),
+        backend_id_secret=_env("BACKEND_ID_SECRET", "dev-id-encryption-secret"),
+    )

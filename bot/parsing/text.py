@@ -79,8 +79,10 @@ def number_candidates(text: str, length: int, last_may_be_x: bool = False) -> Li
     """Digit sequences of exactly `length` characters in `text`, allowing single spaces or dashes inside.
 
     A sequence is one or more consecutive digit groups of a run such as "138 0013 8000"; it never starts or
-    ends inside a group, so an 11-digit phone number is never found inside an 18-digit ID number. Returns
-    (start, end, digits) with positions in `text`.
+    ends inside a group, so an 11-digit phone number is never found inside an 18-digit ID number. A group
+    next to the sequence must be a separate number (6 digits or more) or, on the left, the prefix 86/0086;
+    otherwise "0531 1380 0138 000" would yield a phone number. Returns (start, end, digits) with positions
+    in `text`.
     """
     tail = "0-9Xx" if last_may_be_x else "0-9"
     group = re.compile(rf"[0-9]+[{tail}]?" if last_may_be_x else r"[0-9]+")
@@ -99,10 +101,22 @@ def number_candidates(text: str, length: int, last_may_be_x: bool = False) -> Li
                 if len(digits) > length:
                     break
                 if len(digits) == length and _x_only_at_end(digits):
-                    results.append((groups[first][0], groups[last][1], digits))
+                    if _separate(groups, first, last):
+                        results.append((groups[first][0], groups[last][1], digits))
                     break
     results.sort(key=lambda item: (item[0], -(item[1] - item[0])))
     return _drop_overlaps(results)
+
+
+def _separate(groups: List[Tuple[int, int, str]], first: int, last: int) -> bool:
+    """True when the groups around groups[first..last] are numbers of their own (or a +86 prefix)."""
+    if first > 0:
+        left = groups[first - 1][2]
+        if len(left) < 6 and left not in ("86", "0086"):
+            return False
+    if last + 1 < len(groups) and len(groups[last + 1][2]) < 6:
+        return False
+    return True
 
 
 def _x_only_at_end(digits: str) -> bool:

@@ -1,0 +1,1 @@
+"""Custom Rasa input channels (WeChat mini-program customer service: `bot.channels.wechat.WeChatInput`)."""

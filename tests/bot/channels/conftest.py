@@ -1,0 +1,71 @@
+"""Fixtures for the WeChat channel tests: the fake WeChat API and the channel served by Sanic on loopback."""
+from __future__ import annotations
+
+import socket
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+from typing import AsyncIterator, Iterator, Tuple
+
+import httpx
+import pytest
+from rasa.core.channels.channel import register
+from sanic import Sanic
+
+from bot.channels.wechat import WeChatInput
+from bot.channels.wechat_api import WeChatApiClient
+from tests.bot.channels.wechat_support import AES_KEY, AES_KEY_PREVIOUS, TOKEN, ChannelHarness, FakeRasa
+from tests.fakes.wechat_api_server import FAKE_APPID, FAKE_SECRET, FakeWeChatRecorder, start_fake_wechat_api
+
+
+@pytest.fixture
+def fake_wechat() -> Iterator[Tuple[str, FakeWeChatRecorder]]:
+    """Run the fake WeChat API server for one test."""
+    base_url, recorder, stop = start_fake_wechat_api()
+    try:
+        yield base_url, recorder
+    finally:
+        stop()
+
+
+def _free_port() -> int:
+    """Return a free loopback TCP port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+async def harness(
+    fake_wechat: Tuple[str, FakeWeChatRecorder], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[ChannelHarness]:
+    """Serve the channel blueprint on loopback with safe mode keys and the fake API."""
+    base_url, recorder = fake_wechat
+    # Sanic rewrites its HTTP methods at start-up; test mode lets several apps start in one process.
+    monkeypatch.setattr(Sanic, "test_mode", True)
+    api = WeChatApiClient(FAKE_APPID, FAKE_SECRET, base_url, tmp_path / "var", timeout=(2.0, 5.0))
+    channel = WeChatInput(
+        token=TOKEN,
+        aes_key=AES_KEY,
+        aes_key_previous=AES_KEY_PREVIOUS,
+        appid=FAKE_APPID,
+        secret=FAKE_SECRET,
+        api_base=base_url,
+        api_client=api,
+    )
+    rasa = FakeRasa()
+    app = Sanic(f"wechat_test_{uuid.uuid4().hex[:8]}")
+    # Mount the channel exactly as `rasa run` does; Rasa's handler calls app.ctx.agent.handle_message.
+    app.ctx.agent = SimpleNamespace(handle_message=rasa)
+    register([channel], app, route="/webhooks/")
+    port = _free_port()
+    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
+    await server.startup()
+    await server.start_serving()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10.0) as client:
+            yield ChannelHarness(client, channel, rasa, recorder, base_url)
+            await channel.wait_idle()
+    finally:
+        server.close()
+        await server.wait_closed()

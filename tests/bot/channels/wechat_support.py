@@ -1,0 +1,66 @@
+"""Shared helpers of the WeChat channel tests: constants, signed queries, a scripted fake Rasa, the harness."""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+import httpx
+from rasa.core.channels.channel import UserMessage
+
+from bot.channels.wechat import WeChatInput
+from bot.channels.wechat_crypto import sign
+from tests.fakes.wechat_api_server import FakeWeChatRecorder
+
+TOKEN = "AAAAA"  # the token of WeChat's official URL-verification vector
+AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
+AES_KEY_PREVIOUS = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+WEBHOOK = "/webhooks/wechat/webhook"
+
+
+def signed_query(timestamp: str = "1714037059", nonce: str = "486452656", token: str = TOKEN) -> Dict[str, str]:
+    """Return the signature, timestamp and nonce query parameters of a genuine push."""
+    return {"signature": sign(token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
+
+
+@dataclass
+class FakeRasa:
+    """A stand-in for Rasa's `on_new_message`: records messages and replies from a script."""
+
+    script: Dict[str, List[Dict[str, Any]]] = field(default_factory=dict)
+    default: List[Dict[str, Any]] = field(default_factory=lambda: [{"text": "收到。"}])
+    received: List[UserMessage] = field(default_factory=list)
+    gate: Optional[asyncio.Event] = None
+    fail_with: Optional[Exception] = None
+
+    async def __call__(self, message: UserMessage) -> None:
+        """Record the message, optionally wait on the gate, then dispatch the scripted responses."""
+        self.received.append(message)
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.fail_with is not None:
+            raise self.fail_with
+        for response in self.script.get(message.text or "", self.default):
+            await message.output_channel.send_response(message.sender_id, dict(response))
+
+    @property
+    def texts(self) -> List[Optional[str]]:
+        """Return the texts Rasa received, in order."""
+        return [m.text for m in self.received]
+
+
+@dataclass
+class ChannelHarness:
+    """A served app with the WeChat blueprint, its channel, the fake Rasa and the fake WeChat API."""
+
+    client: httpx.AsyncClient
+    channel: WeChatInput
+    rasa: FakeRasa
+    recorder: FakeWeChatRecorder
+    api_base: str
+
+    async def post(self, body: str, params: Optional[Dict[str, str]] = None) -> httpx.Response:
+        """POST a push to the webhook, signed unless `params` is given."""
+        return await self.client.post(
+            WEBHOOK, params=params if params is not None else signed_query(), content=body.encode("utf-8")
+        )

@@ -1,6 +1,6 @@
 /** The chat page: ChatUI's Chat wired to Rasa's REST channel and the intake backend. */
 import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { Bubble, Chat } from '@chatui/core';
+import Chat, { Bubble } from '@chatui/core';
 import { Header } from './components/Header.jsx';
 import { PhotoUploadCard } from './components/PhotoUploadCard.jsx';
 import { RatingCard } from './components/RatingCard.jsx';
@@ -72,17 +72,14 @@ export function App({ config, store = window.localStorage, embedded = false }) {
 
   /** Append messages (without ids) to the transcript; returns their new ids. */
   const append = useCallback((items) => {
-    const ids = [];
-    setMessages((prev) => {
-      const next = [...prev];
-      for (const item of items) {
-        const m = stamp(item, next[next.length - 1]);
-        ids.push(m._id);
-        next.push(m);
-      }
-      return next;
-    });
-    return ids;
+    const stamped = [];
+    let previous = messagesRef.current[messagesRef.current.length - 1];
+    for (const item of items) {
+      previous = stamp(item, previous);
+      stamped.push(previous);
+    }
+    setMessages((prev) => [...prev, ...stamped]);
+    return stamped.map((m) => m._id);
   }, []);
 
   /** Merge `patch` into the content of message `id`. */
@@ -160,7 +157,7 @@ export function App({ config, store = window.localStorage, embedded = false }) {
         setStatus('照片已上传');
         sendText(photoUploadedMessage(ref));
       } catch (err) {
-        const text = uploadErrorMessage(err && err.status);
+        const text = uploadErrorMessage(err && err.status, err && err.detail);
         patch(id, { state: 'error', error: text });
         setStatus(text);
       }
@@ -228,7 +225,11 @@ export function App({ config, store = window.localStorage, embedded = false }) {
       const { type, content, position } = msg;
       if (type === 'text') {
         return (
-          <div className="MsgBlock">
+          <div
+            className="MsgBlock"
+            data-pending={content.pending ? 'true' : undefined}
+            data-failed={content.failed ? 'true' : undefined}
+          >
             {(content.text || '').trim() && (
               <Bubble>
                 <p className="MsgText">
@@ -301,7 +302,7 @@ export function App({ config, store = window.localStorage, embedded = false }) {
   );
 
   return (
-    <div className={elder ? 'AppRoot elder-mode' : 'AppRoot'} data-embedded={embedded}>
+    <div className={elder ? 'AppRoot elder-mode' : 'AppRoot'} data-embedded={embedded} data-busy={typing > 0}>
       <Chat
         elderMode={elder}
         renderNavbar={() => (

@@ -36,8 +36,11 @@ export function checkPhotoFile(file, maxBytes = DEFAULT_MAX_PHOTO_BYTES) {
   return null;
 }
 
-/** A polite message for a failed upload with HTTP `status` (0 = no answer). */
-export function uploadErrorMessage(status) {
+/** A polite message for a failed upload with HTTP `status` (0 = no answer) and the server's `detail`. */
+export function uploadErrorMessage(status, detail = '') {
+  if ([400, 413, 415, 422].includes(status) && typeof detail === 'string' && detail.trim() && detail.length <= 200) {
+    return detail.trim();
+  }
   if (status === 413) return '照片太大了，请换一张小一点的照片再试。';
   if (status === 415 || status === 400 || status === 422) {
     return '这张照片没能通过检查，请换一张清晰的 JPG 证件照再试。';
@@ -51,6 +54,17 @@ function join(base, path) {
   return `${String(base).replace(/\/+$/, '')}${path}`;
 }
 
+/** The backend's human message from an error body `{message, fields: {file}}`, or ''. */
+export async function errorDetail(response) {
+  try {
+    const body = await response.json();
+    const field = body && body.fields && typeof body.fields.file === 'string' ? body.fields.file : '';
+    return field || (body && typeof body.message === 'string' ? body.message : '');
+  } catch {
+    return '';
+  }
+}
+
 /** Upload a JPG as multipart field `file`; return its photo_ref or throw NetworkError. */
 export async function uploadPhoto(backendUrl, file, { fetchFn = fetch } = {}) {
   const form = new FormData();
@@ -61,7 +75,7 @@ export async function uploadPhoto(backendUrl, file, { fetchFn = fetch } = {}) {
   } catch {
     throw new NetworkError('network');
   }
-  if (!response.ok) throw new NetworkError(`status ${response.status}`, response.status);
+  if (!response.ok) throw new NetworkError(`status ${response.status}`, response.status, await errorDetail(response));
   let data;
   try {
     data = await response.json();

@@ -5,11 +5,12 @@ export const DEFAULT_TIMEOUT_MS = 30000;
 
 /** A failed exchange with a server (network down, timeout or an error status). */
 export class NetworkError extends Error {
-  /** Create the error; `status` is the HTTP status, or 0 when no answer came back. */
-  constructor(message, status = 0) {
+  /** Create the error; `status` is the HTTP status (0 = no answer), `detail` the server's own message. */
+  constructor(message, status = 0, detail = '') {
     super(message);
     this.name = 'NetworkError';
     this.status = status;
+    this.detail = detail;
   }
 }
 

@@ -46,6 +46,8 @@ test('upload error messages are polite and specific', () => {
   assert.match(uploadErrorMessage(413), /太大/);
   assert.match(uploadErrorMessage(422), /检查/);
   assert.match(uploadErrorMessage(0), /网络/);
+  assert.equal(uploadErrorMessage(413, '照片太大了，请压缩到 200 KB 以内。'), '照片太大了，请压缩到 200 KB 以内。');
+  assert.match(uploadErrorMessage(500, 'Traceback ...'), /网络/);
 });
 
 test('uploaded message uses a full-width colon', () => {
@@ -69,8 +71,18 @@ test('uploadPhoto posts multipart field "file" and returns photo_ref', async () 
 test('uploadPhoto rejects error statuses and answers without photo_ref', async () => {
   const file = new File([new Uint8Array([1])], 'me.jpg', { type: 'image/jpeg' });
   await assert.rejects(
-    uploadPhoto('http://b', file, { fetchFn: async () => ({ ok: false, status: 413 }) }),
-    (e) => e instanceof NetworkError && e.status === 413,
+    uploadPhoto('http://b', file, { fetchFn: async () => ({ ok: false, status: 413, json: async () => { throw new Error(); } }) }),
+    (e) => e instanceof NetworkError && e.status === 413 && e.detail === '',
+  );
+  await assert.rejects(
+    uploadPhoto('http://b', file, {
+      fetchFn: async () => ({
+        ok: false,
+        status: 422,
+        json: async () => ({ error: 'validation_error', message: '提交的内容有误', fields: { file: '只能上传 JPG 或 PNG 格式的照片。' } }),
+      }),
+    }),
+    (e) => e.status === 422 && e.detail === '只能上传 JPG 或 PNG 格式的照片。',
   );
   await assert.rejects(
     uploadPhoto('http://b', file, { fetchFn: async () => ({ ok: true, status: 200, json: async () => ({}) }) }),

@@ -1,0 +1,231 @@
+"""The portal chat page in a real browser (Debian's Chromium, headless) against the real stack.
+
+The `stack` session fixture (tests/e2e/conftest.py) starts Rasa, the action server, the backend and
+`python -m web.server`. The page helpers below (`send`, `last_bot_text`, `click_button`,
+`upload_photo`, ...) are meant to be reused by further browser tests, e.g. the application flow.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+from typing import Iterator, List
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+REPLY_TIMEOUT_MS = 60_000  # Rasa shares two CPU cores with everything else during the tests
+
+BOT_TEXT = ".Message.left .MsgText"
+USER_TEXT = ".Message.right .MsgText"
+
+
+# ---------------------------------------------------------------- browser fixtures
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium driven headless by Playwright (never `playwright install`)."""
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh context (empty localStorage) at phone width, failing on page errors."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
+    context.set_default_timeout(REPLY_TIMEOUT_MS)
+    expect.set_options(timeout=REPLY_TIMEOUT_MS)
+    pg = context.new_page()
+    errors: List[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.on("dialog", lambda dialog: (errors.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+    yield pg
+    context.close()
+    assert errors == [], f"page errors: {errors}"
+
+
+# ---------------------------------------------------------------- page helpers
+
+
+def open_chat(page: Page, web_url: str) -> None:
+    """Open the chat page and wait for the greeting with its quick-reply buttons."""
+    page.goto(web_url.rstrip("/") + "/")
+    expect(page.locator(".ReplyBtn").first).to_be_visible()
+
+
+def wait_idle(page: Page) -> None:
+    """Wait until no message is waiting for the bot's answer."""
+    expect(page.locator('.MsgBlock[data-pending="true"]')).to_have_count(0)
+    expect(page.locator(".AppRoot")).to_have_attribute("data-busy", "false")
+
+
+def bot_texts(page: Page) -> List[str]:
+    """Every bot text bubble, oldest first."""
+    return page.locator(BOT_TEXT).all_inner_texts()
+
+
+def user_texts(page: Page) -> List[str]:
+    """Every user text bubble, oldest first."""
+    return page.locator(USER_TEXT).all_inner_texts()
+
+
+def last_bot_text(page: Page) -> str:
+    """The newest bot text bubble."""
+    return page.locator(BOT_TEXT).last.inner_text()
+
+
+def send(page: Page, text: str) -> None:
+    """Type `text` into the composer, press Enter and wait for the bot's answer."""
+    before = page.locator(".Message.right").count()
+    box = page.get_by_role("textbox", name="输入您的问题")
+    box.fill(text)
+    box.press("Enter")
+    expect(page.locator(".Message.right")).to_have_count(before + 1)
+    wait_idle(page)
+
+
+def click_button(page: Page, title: str) -> None:
+    """Click the newest quick-reply button called `title` and wait for the answer."""
+    before = page.locator(".Message.right").count()
+    page.locator(".ReplyBtn").filter(has_text=re.compile(rf"^{re.escape(title)}$")).last.click()
+    expect(page.locator(".Message.right")).to_have_count(before + 1)
+    wait_idle(page)
+
+
+def upload_photo(page: Page, path: Path) -> str:
+    """Upload `path` through the newest photo card; return the photo_ref sent to the bot."""
+    card = page.locator(".PhotoCard").last
+    card.locator('input[type="file"]').set_input_files(str(path))
+    expect(card).to_have_attribute("data-state", re.compile("^(done|error)$"))
+    assert card.get_attribute("data-state") == "done", card.inner_text()
+    wait_idle(page)
+    sent = [t for t in user_texts(page) if t.startswith("照片已上传：")]
+    assert sent, "the photo reference was not sent to the bot"
+    return sent[-1].split("：", 1)[1]
+
+
+def rate(page: Page, label: str, comment: str = "") -> None:
+    """Fill and submit the newest open rating card, and wait for the thank-you."""
+    card = page.locator('.RatingCard:not([data-state="done"])').last
+    card.get_by_label(label, exact=True).check()
+    if comment:
+        card.get_by_label("意见或建议（选填）").fill(comment)
+    card.get_by_role("button", name="提交评价").click()
+    expect(page.locator('.RatingCard[data-state="done"]').last).to_contain_text("谢谢您的评价")
+
+
+def feedback_list(stack) -> list:
+    """The stored ratings, read with the staff token from the backend."""
+    response = requests.get(
+        f"{stack.backend_url}/api/v1/feedback",
+        headers={"Authorization": f"Bearer {stack.staff_token}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    data = response.json()
+    return data if isinstance(data, list) else data.get("items", [])
+
+
+# ---------------------------------------------------------------- the test
+
+
+@pytest.mark.e2e
+def test_portal_chat_in_a_real_browser(stack, page: Page) -> None:
+    """FAQ, quick reply, literal <script>, reload, large font, retry after a network error, rating."""
+    open_chat(page, stack.web_url)
+    greeting_buttons = page.locator(".ReplyBtn").all_inner_texts()
+    assert len(greeting_buttons) >= 2, greeting_buttons
+
+    # An FAQ typed and sent with Enter.
+    send(page, "补办要交钱吗")
+    assert "不收费" in last_bot_text(page)
+
+    # A hot question from the greeting: the bubble shows the title, the bot answers.
+    replies_before = len(bot_texts(page))
+    click_button(page, greeting_buttons[0])
+    assert user_texts(page)[-1] == greeting_buttons[0]
+    assert len(bot_texts(page)) > replies_before
+
+    # Text is text: a <script> message shows literally and never runs.
+    attack = "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">"
+    send(page, attack)
+    assert user_texts(page)[-1] == attack
+    assert page.evaluate("window.__pwned === undefined")
+    assert page.locator(".MessageList script, .MessageList img[src='x']").count() == 0
+
+    # A reload restores the conversation.
+    transcript = user_texts(page), bot_texts(page)
+    page.reload()
+    expect(page.locator(USER_TEXT)).to_have_count(len(transcript[0]))
+    assert (user_texts(page), bot_texts(page)) == transcript
+
+    # The 适老化 switch toggles a class on <html> and survives a reload.
+    toggle = page.get_by_role("button", name="大字高对比模式")
+    toggle.click()
+    expect(page.locator("html")).to_have_class(re.compile(r"\belder-mode\b"))
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    page.reload()
+    expect(page.locator("html")).to_have_class(re.compile(r"\belder-mode\b"))
+    page.get_by_role("button", name="大字高对比模式").click()
+    expect(page.locator("html")).not_to_have_class(re.compile(r"\belder-mode\b"))
+
+    # A network failure: polite message, the text stays, and 重试 delivers it.
+    page.route("**/webhooks/rest/webhook", lambda route: route.abort())
+    box = page.get_by_role("textbox", name="输入您的问题")
+    box.fill("需要登报吗")
+    box.press("Enter")
+    failed = page.locator('.MsgBlock[data-failed="true"]').last
+    expect(failed).to_contain_text("需要登报吗")
+    expect(failed).to_contain_text("网络")
+    page.unroute("**/webhooks/rest/webhook")
+    failed.get_by_role("button", name="重试").click()
+    expect(page.locator('.MsgBlock[data-failed="true"]')).to_have_count(0)
+    wait_idle(page)
+    assert user_texts(page)[-1] == "需要登报吗"
+
+    # Keyboard: Tab from the composer reaches buttons with a visible focus ring.
+    box.focus()
+    page.keyboard.press("Shift+Tab")
+    focused_outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert page.evaluate("document.activeElement.tagName") in ("BUTTON", "INPUT", "A")
+    assert focused_outline != "none"
+
+    # Works at 360 px: no horizontal scrolling.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+    # A rating from the header's 评价 button is stored where staff can read it.
+    token = f"e2e-{uuid.uuid4().hex[:8]}"
+    page.get_by_role("button", name="评价本次服务").click()
+    rate(page, "满意", f"很方便 {token}")
+    stored = [f for f in feedback_list(stack) if token in (f.get("comment") or "")]
+    assert len(stored) == 1, stored
+    assert stored[0]["rating"] == 4 and stored[0]["label"] == "满意"
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "web-widget.png"), full_page=True)
+
+
+@pytest.mark.e2e
+def test_widget_tag_opens_the_chat(stack, page: Page) -> None:
+    """The one-tag embed on the demo portal opens the chat in an iframe and closes again."""
+    page.goto(stack.web_url.rstrip("/") + "/demo-portal.html")
+    launcher = page.get_by_role("button", name="打开证书补发在线咨询")
+    launcher.click()
+    frame = page.frame_locator('iframe[title="证书补发在线咨询"]')
+    expect(frame.locator(".ReplyBtn").first).to_be_visible()
+    frame.get_by_role("button", name="关闭对话窗口").click()
+    expect(page.locator("#reissue-chat-panel")).to_have_attribute("data-open", "false")

@@ -1,0 +1,1 @@
+"""Custom actions of the reissue assistant (rasa_sdk imports every submodule of this package)."""

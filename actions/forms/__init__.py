@@ -1,0 +1,1 @@
+"""Form validation actions: a shared base and one module per form."""

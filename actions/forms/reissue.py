@@ -1,0 +1,432 @@
+"""The reissue application form: eligibility first, then the certificate and applicant data."""
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import can_upload_photo, fail_safe, first_entity
+from actions.forms.base import ChineseFormValidationAction, Field
+from actions.wiring import backend_client
+from bot import knowledge
+from bot.lexicon import Qualification, find_city, find_level, find_other_service, find_qualification
+from bot.lexicon import find_specialty, get_qualification
+from bot.parsing import answers, cert_number, dates, id_number, names, phone
+from bot.parsing.masking import mask_id, mask_name, mask_phone
+from bot.parsing.photo import check_photo
+from bot.parsing.result import Parsed
+
+UNKNOWN = "不清楚"
+PHOTO_REF = re.compile(r"PH[0-9A-Za-z_-]{4,64}")
+COMMON_QUALIFICATIONS = (
+    "一级建造师", "二级建造师", "经济专业技术资格", "注册安全工程师", "计算机技术与软件专业技术资格", "执业药师",
+)
+REASON_LABELS = {"lost": "遗失", "damaged": "损毁", "never_collected": "一直未领取"}
+DONT_KNOW = re.compile(r"不清楚|不知道|不确定|不记得|没查过|不了解")
+
+
+def value_of(parsed: Parsed) -> Optional[Text]:
+    """The value of a successful finder result, else None."""
+    return parsed.value if parsed.ok else None
+
+
+def qualification_of(tracker: Tracker) -> Optional[Qualification]:
+    """The qualification chosen so far, from the lexicon."""
+    name = tracker.get_slot("qualification")
+    return get_qualification(name) if name else None
+
+
+def photo_needed(tracker: Tracker) -> bool:
+    """Certificates obtained before the photo year (2017) need the electronic photo."""
+    obtained = tracker.get_slot("obtained")
+    return bool(obtained) and int(str(obtained)[:4]) < int(knowledge.fact("photo_needed_before"))
+
+
+# --- parsers of each field: text → Parsed --------------------------------------------------------
+
+
+def parse_reason(text: Text, tracker: Tracker) -> Parsed:
+    """遗失 / 损毁 / 从未领取 (or an already normalised code)."""
+    reason = text if text in answers.REASONS else answers.parse_reason(text)
+    if reason:
+        return Parsed.success(reason)
+    return Parsed.failure("reason", "请告诉我证书是遗失了、损坏了，还是一直没有领取。")
+
+
+def parse_collected(text: Text, tracker: Tracker) -> Parsed:
+    """Was the certificate ever collected: yes / no."""
+    value = answers.parse_yes_no(text)
+    if value is None:
+        return Parsed.failure("yes_no", "请回答“领过”或“没领过”。")
+    return Parsed.success("yes" if value else "no")
+
+
+def parse_ecert(text: Text, tracker: Tracker) -> Parsed:
+    """Has an e-certificate been issued: yes / no / don't know."""
+    if DONT_KNOW.search(text):
+        return Parsed.success("unknown")
+    value = answers.parse_yes_no(text)
+    if value is None:
+        return Parsed.failure("yes_no", "请回答“有”“没有”或“不清楚”。")
+    return Parsed.success("yes" if value else "no")
+
+
+def find_qualification_name(text: Text, tracker: Tracker) -> Optional[Text]:
+    """A qualification named in the message (NLU entity first, then the lexicon)."""
+    entity = first_entity(tracker, "qualification")
+    found = get_qualification(entity) if entity else None
+    found = found or find_qualification(text)
+    return found.name if found else None
+
+
+def parse_qualification(text: Text, tracker: Tracker) -> Parsed:
+    """A qualification name, normalised through the lexicon."""
+    name = find_qualification_name(text, tracker)
+    if name:
+        return Parsed.success(name)
+    other = find_other_service(text)
+    if other:
+        return Parsed.failure(
+            "other_service",
+            f"“{other.name}”不属于本业务（{knowledge.fact('service_name')}），请咨询对应的主管部门或拨打{knowledge.fact('hotline')}。",
+        )
+    return Parsed.failure(
+        "qualification", "没能识别这个证书名称，请写出证书上的名称，例如“一级建造师”“中级经济师”“软考”。"
+    )
+
+
+def find_level_value(text: Text, tracker: Tracker) -> Optional[Text]:
+    """A level of the chosen qualification named in the message."""
+    qualification = qualification_of(tracker)
+    if qualification is None or len(qualification.levels) < 2:
+        return None
+    return find_level(text, qualification)
+
+
+def parse_level(text: Text, tracker: Tracker) -> Parsed:
+    """A level the chosen qualification really has."""
+    qualification = qualification_of(tracker)
+    level = find_level(text, qualification)
+    if qualification and level in qualification.levels:
+        return Parsed.success(level)
+    choices = "、".join(qualification.levels) if qualification else "初级、中级、高级"
+    return Parsed.failure("level", f"请从这些级别里选一个：{choices}。")
+
+
+def find_specialty_value(text: Text, tracker: Tracker) -> Optional[Text]:
+    """A known specialty of the chosen qualification named in the message."""
+    qualification = qualification_of(tracker)
+    return find_specialty(text, qualification) if qualification else None
+
+
+def parse_specialty(text: Text, tracker: Tracker) -> Parsed:
+    """A specialty: a known one, "不清楚", or a short free text."""
+    known = find_specialty_value(text, tracker)
+    if known:
+        return Parsed.success(known)
+    if DONT_KNOW.search(text):
+        return Parsed.success(UNKNOWN)
+    cleaned = text.strip(" 。，,.专业是")
+    if re.fullmatch(r"[\u4e00-\u9fa5（）()A-Za-z0-9与和、]{2,30}", cleaned):
+        return Parsed.success(cleaned)
+    return Parsed.failure("specialty", "请写证书上的专业名称（2到30个字），不清楚可以回复“不清楚”。")
+
+
+def find_obtained(text: Text, tracker: Tracker) -> Optional[Text]:
+    """A year and month stated in the message."""
+    return value_of(dates.find_year_month(text, date.today()))
+
+
+def parse_obtained(text: Text, tracker: Tracker) -> Parsed:
+    """Year and month obtained: a real month, not in the future, not before the qualification existed."""
+    qualification = qualification_of(tracker)
+    return dates.parse_year_month(text, date.today(), min_year=qualification.first_year if qualification else None)
+
+
+def parse_name(text: Text, tracker: Tracker) -> Parsed:
+    """The holder's name."""
+    return names.validate_name(text)
+
+
+def find_name(text: Text, tracker: Tracker) -> Optional[Text]:
+    """A name stated with a cue ("我叫…")."""
+    return value_of(names.find_name(text))
+
+
+def parse_id(text: Text, tracker: Tracker) -> Parsed:
+    """An 18-digit ID number with a correct check digit."""
+    return id_number.validate_id_number(text)
+
+
+def find_id(text: Text, tracker: Tracker) -> Optional[Text]:
+    """An ID number inside the message."""
+    return value_of(id_number.find_id_number(text))
+
+
+def parse_cert_number(text: Text, tracker: Tracker) -> Parsed:
+    """The certificate management number, checked loosely; "不记得" is allowed."""
+    return cert_number.validate_cert_number(text)
+
+
+def find_cert_number(text: Text, tracker: Tracker) -> Optional[Text]:
+    """A management number stated with a cue ("管理号…")."""
+    return value_of(cert_number.find_cert_number(text))
+
+
+def parse_city(text: Text, tracker: Tracker) -> Parsed:
+    """One of Shandong's 16 cities."""
+    city = find_city_value(text, tracker)
+    if city:
+        return Parsed.success(city)
+    return Parsed.failure("city", "请说山东省16个市中的一个，例如“济南”“青岛”。")
+
+
+def find_city_value(text: Text, tracker: Tracker) -> Optional[Text]:
+    """A Shandong city named in the message."""
+    entity = first_entity(tracker, "city")
+    return find_city(entity) if entity else find_city(text)
+
+
+def parse_phone(text: Text, tracker: Tracker) -> Parsed:
+    """A mainland mobile number."""
+    return phone.validate_phone(text)
+
+
+def find_phone(text: Text, tracker: Tracker) -> Optional[Text]:
+    """A mobile number inside the message (never digits inside an ID number)."""
+    return value_of(phone.find_phone(text))
+
+
+def find_photo_ref(text: Text, tracker: Tracker) -> Optional[Text]:
+    """The reference the web widget sends after an upload."""
+    found = PHOTO_REF.search(text)
+    return found.group(0) if found else None
+
+
+def parse_photo(text: Text, tracker: Tracker) -> Parsed:
+    """Fetch the uploaded photo from the backend and check it against the guide's rules."""
+    ref = find_photo_ref(text, tracker)
+    if not ref:
+        return Parsed.failure("photo", "请点击“上传照片”按钮上传照片。")
+    data = backend_client().fetch_photo(ref)
+    if data is None:
+        return Parsed.failure("photo_missing", "没有找到刚上传的照片，请再上传一次。")
+    check = check_photo(data)
+    if not check.ok:
+        return Parsed.failure("photo_rules", "照片不符合要求：" + "；".join(check.problems) + "。请换一张再上传。")
+    return Parsed.success(ref)
+
+
+def parse_confirmation(text: Text, tracker: Tracker) -> Parsed:
+    """The applicant confirms the summary."""
+    if re.search(r"确认|提交|没问题|无误|正确", text) or answers.parse_yes_no(text) is True:
+        return Parsed.success("yes")
+    return Parsed.failure(
+        "confirm", "请直接告诉我要改哪一项，比如“手机号改成13800138000”；信息无误请回复“确认提交”。"
+    )
+
+
+class ValidateReissueForm(ChineseFormValidationAction):
+    """Validates the reissue form and decides which questions apply."""
+
+    def name(self) -> Text:
+        """The action name."""
+        return "validate_reissue_form"
+
+    def fields(self) -> Dict[Text, Field]:
+        """Every field of the application, with its parser and help text."""
+        return {
+            "reissue_reason": Field("补办原因", parse_reason, lambda t, _: answers.parse_reason(t),
+                                    "补办原因有三种：遗失、损坏、一直没领取。例如回复“遗失了”。"),
+            "ever_collected": Field("是否领取过证书", parse_collected, None,
+                                    "只有领到手后遗失或损坏的证书才能补办。领过请回复“领过”，没领过请回复“没领过”。"),
+            "has_ecert": Field("电子证书情况", parse_ecert, None,
+                               "可以登录中国人事考试网“证书查验”栏目查一下。回复“有”“没有”或“不清楚”。"),
+            "qualification": Field("证书名称", parse_qualification, find_qualification_name,
+                                   "证书名称写在证书封面或内页，例如“一级建造师”“经济专业技术资格”“计算机技术与软件专业技术资格（软考）”。"),
+            "level": Field("级别", parse_level, find_level_value, "级别写在证书上，例如“中级”。"),
+            "specialty": Field("专业", parse_specialty, find_specialty_value,
+                               "专业写在证书内页，例如“建筑工程”；不清楚可以回复“不清楚”。"),
+            "obtained": Field("取得年月", parse_obtained, find_obtained,
+                              "取得年月就是证书上的签发或取得时间，写成“2015年5月”或“2015.05”都可以。"),
+            "applicant_name": Field("姓名", parse_name, find_name,
+                                    "姓名要与身份证一致，只写汉字，少数民族姓名可以带“·”，例如“张三”“阿依古丽·买买提”。"),
+            "id_number": Field("身份证号", parse_id, find_id,
+                               "身份证号是18位，最后一位可能是X，例如“370102199003071234”这样的格式（这里只是格式示例）。"),
+            "cert_number": Field("证书管理号", parse_cert_number, find_cert_number,
+                                 "管理号一般印在证书内页，由字母和数字组成；电子证书上也能看到。实在不记得可以回复“不记得”。"),
+            "city": Field("受理地市", parse_city, find_city_value,
+                          "请说您参加考试所在的市，例如“济南”“青岛”“烟台”。"),
+            "phone": Field("手机号", parse_phone, find_phone, "手机号是11位，以1开头，例如“13800138000”这样的格式。"),
+            "photo_ref": Field("照片", parse_photo, find_photo_ref, knowledge.message("photo_rules")),
+            "confirmed": Field("确认", parse_confirmation, None,
+                               "信息无误请回复“确认提交”；要修改哪一项就直接说，例如“姓名改成李四”；不办了可以说“取消”。"),
+        }
+
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
+        """The questions that apply to this applicant, in order."""
+        if tracker.get_slot("stop_reason"):
+            return []
+        slots = ["reissue_reason"]
+        if tracker.get_slot("reissue_reason") != "damaged":
+            slots.append("ever_collected")
+        slots += ["has_ecert", "qualification"]
+        qualification = qualification_of(tracker)
+        if qualification and len(qualification.levels) > 1:
+            slots.append("level")
+        if qualification and qualification.has_specialty:
+            slots.append("specialty")
+        slots += ["obtained", "applicant_name", "id_number", "cert_number", "city", "phone"]
+        if photo_needed(tracker) and can_upload_photo(tracker):
+            slots.append("photo_ref")
+        slots.append("confirmed")
+        return slots
+
+    def on_valid(
+        self, slot: Text, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Dict[Text, Any]:
+        """Divert ineligible applicants and keep dependent fields consistent."""
+        if (slot == "reissue_reason" and value == "never_collected") or (slot == "ever_collected" and value == "no"):
+            dispatcher.utter_message(text=knowledge.answer("never_collected"))
+            return {"stop_reason": "never_collected"}
+        if slot == "has_ecert" and value == "yes":
+            dispatcher.utter_message(text=knowledge.answer("ecert_no_reissue"))
+            dispatcher.utter_message(text=knowledge.answer("ecert_download"))
+            return {"stop_reason": "ecert"}
+        if slot == "has_ecert" and value == "unknown":
+            dispatcher.utter_message(
+                text=f"没关系，可以稍后到{knowledge.fact('exam_site')}“{knowledge.fact('ecert_column')}”栏目查一下；"
+                "如果已有电子证书，就不再补发纸质证书。我们先继续填写。"
+            )
+        if slot == "qualification":
+            return self._levels_for(value, tracker)
+        return {}
+
+    @staticmethod
+    def _levels_for(name: Text, tracker: Tracker) -> Dict[Text, Any]:
+        """Set the only level a qualification has; drop a level or specialty that no longer fits."""
+        qualification = get_qualification(name)
+        if qualification is None:
+            return {}
+        update: Dict[Text, Any] = {}
+        if len(qualification.levels) == 1:
+            update["level"] = qualification.levels[0]
+        elif tracker.get_slot("level") not in qualification.levels:
+            update["level"] = None
+        if not qualification.has_specialty:
+            update["specialty"] = None
+        return update
+
+
+class ActionAskQualification(Action):
+    """Asks which certificate, with buttons for the common ones."""
+
+    def name(self) -> Text:
+        """The action name."""
+        return "action_ask_qualification"
+
+    @fail_safe
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        """Ask the question."""
+        buttons = [{"title": name, "payload": name} for name in COMMON_QUALIFICATIONS]
+        dispatcher.utter_message(
+            text="请问要补办的是哪个证书？可以点选，也可以直接输入（例如：一建、软考、中级经济师）。", buttons=buttons
+        )
+        return []
+
+
+class ActionAskLevel(Action):
+    """Asks the level, offering the chosen qualification's levels as buttons."""
+
+    def name(self) -> Text:
+        """The action name."""
+        return "action_ask_level"
+
+    @fail_safe
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        """Ask the question."""
+        qualification = qualification_of(tracker)
+        levels = qualification.levels if qualification else ()
+        dispatcher.utter_message(
+            text=f"请问{qualification.name if qualification else '证书'}是哪个级别？",
+            buttons=[{"title": level, "payload": level} for level in levels],
+        )
+        return []
+
+
+class ActionAskPhotoRef(Action):
+    """Asks for the electronic photo (web widget: an upload control)."""
+
+    def name(self) -> Text:
+        """The action name."""
+        return "action_ask_photo_ref"
+
+    @fail_safe
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        """Ask for the upload with the photo rules."""
+        year = knowledge.fact("photo_needed_before")
+        dispatcher.utter_message(
+            text=f"您的证书是{year}年以前取得的，补办需要一张电子版证件照。\n{knowledge.message('photo_rules')}\n请点击“上传照片”。",
+            json_message={"type": "photo_upload"},
+        )
+        return []
+
+
+def summary_lines(slots: Dict[Text, Any], photo_note: Text) -> List[Text]:
+    """The applicant's data for the confirmation summary, personal data masked."""
+    qualification = slots.get("qualification") or ""
+    extras = "，".join(part for part in (slots.get("level"), slots.get("specialty")) if part)
+    obtained = slots.get("obtained") or ""
+    return [
+        f"补办原因：{REASON_LABELS.get(slots.get('reissue_reason') or '', '')}",
+        f"证书：{qualification}" + (f"（{extras}）" if extras else ""),
+        f"取得年月：{obtained[:4]}年{obtained[5:7]}月" if obtained else "取得年月：",
+        f"姓名：{mask_name(slots.get('applicant_name') or '')}",
+        f"身份证号：{mask_id(slots.get('id_number') or '')}",
+        f"证书管理号：{slots.get('cert_number') or ''}",
+        f"受理地市：{slots.get('city') or ''}",
+        f"手机号：{mask_phone(slots.get('phone') or '')}",
+        f"照片：{photo_note}",
+    ]
+
+
+def photo_note(tracker: Tracker) -> Text:
+    """What the summary says about the photo."""
+    if not photo_needed(tracker):
+        return "不需要"
+    return "已上传并检查通过" if tracker.get_slot("photo_ref") else "待补交"
+
+
+class ActionAskConfirmed(Action):
+    """Shows the masked summary and asks for explicit confirmation."""
+
+    def name(self) -> Text:
+        """The action name."""
+        return "action_ask_confirmed"
+
+    @fail_safe
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        """Show the summary."""
+        if photo_needed(tracker) and not tracker.get_slot("photo_ref"):
+            dispatcher.utter_message(text=knowledge.message("photo_no_upload"))
+        lines = summary_lines(tracker.current_slot_values(), photo_note(tracker))
+        dispatcher.utter_message(
+            text="请核对您的补办信息：\n" + "\n".join(lines)
+            + "\n信息无误请点“确认提交”；要修改请直接说，例如“手机号改成13800138000”。",
+            buttons=[
+                {"title": "确认提交", "payload": "确认提交"},
+                {"title": "取消申请", "payload": "取消申请"},
+            ],
+        )
+        return []

@@ -1,0 +1,23 @@
+"""Start the action server on the configured host and port (loopback by default): python -m actions.server."""
+from __future__ import annotations
+
+import logging
+import os
+
+
+def main() -> None:
+    """Run rasa_sdk's action server for this package."""
+    from rasa_sdk.endpoint import run
+
+    from bot.logging_setup import configure_logging
+    from bot.settings import get_settings
+
+    settings = get_settings()
+    configure_logging()
+    os.environ.setdefault("SANIC_HOST", settings.host)
+    logging.getLogger(__name__).info("action server on %s:%s", os.environ["SANIC_HOST"], settings.action_port)
+    run("actions", port=settings.action_port, cors_origins=None, auto_reload=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""Where the actions get their outside services: one place, built on first use, replaceable in tests."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from actions.services.backend_client import BackendClient, HttpBackendClient
+from actions.services.outbox import Outbox
+
+
+@lru_cache(maxsize=1)
+def backend_client() -> BackendClient:
+    """The backend client configured from the environment."""
+    return HttpBackendClient()
+
+
+@lru_cache(maxsize=1)
+def outbox() -> Outbox:
+    """The durable outbox configured from the environment."""
+    return Outbox()
+
+
+def reset() -> None:
+    """Forget the built services (tests, or after the environment changed)."""
+    backend_client.cache_clear()
+    outbox.cache_clear()

@@ -1,0 +1,135 @@
+"""The reissue form's validation: answers, several fields at once, interruptions, corrections, diversions."""
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.forms.reissue import ValidateReissueForm
+from bot.parsing.id_number import check_digit
+
+BODY = "37010219900307123"
+VALID_ID = BODY + check_digit(BODY)
+WRONG_ID = BODY + ("0" if check_digit(BODY) != "0" else "1")
+DATA_DONE = {
+    "reissue_reason": "lost", "ever_collected": "yes", "has_ecert": "no", "qualification": "执业药师", "specialty": "药学",
+}
+
+
+async def run(tracker, dispatcher, domain) -> Dict[str, Any]:
+    """Run the validation action; the slot values it sets."""
+    events: List[Dict[str, Any]] = await ValidateReissueForm().run(dispatcher, tracker, domain)
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+async def test_opening_message_keeps_the_reason_and_qualification(make_tracker, dispatcher, domain) -> None:
+    """"我的一建证书丢了想补办" fills the reason and the qualification (and its only level)."""
+    tracker = make_tracker("我的一建证书丢了想补办", intent="start_reissue", slots={"requested_slot": None})
+    slots = await run(tracker, dispatcher, domain)
+    assert slots["reissue_reason"] == "lost"
+    assert slots["qualification"] == "一级建造师"
+    assert slots["level"] == "一级"
+    assert slots["requested_slot"] == "ever_collected"
+
+
+async def test_several_fields_in_one_message(make_tracker, dispatcher, domain) -> None:
+    """Name, ID number and phone in one sentence are all taken; the phone is not read from the ID."""
+    tracker = make_tracker(
+        f"我叫张三，身份证{VALID_ID}，手机13912345678", slots={**DATA_DONE, "requested_slot": "obtained"}
+    )
+    slots = await run(tracker, dispatcher, domain)
+    assert slots["applicant_name"] == "张三"
+    assert slots["id_number"] == VALID_ID
+    assert slots["phone"] == "13912345678"
+
+
+async def test_wrong_check_digit_is_explained_and_asked_again(make_tracker, dispatcher, domain, said) -> None:
+    """A wrong check digit gets a precise message, the slot stays empty, and after two misses help."""
+    slots = {**DATA_DONE, "obtained": "2019-05", "applicant_name": "张三", "requested_slot": "id_number"}
+    first = await run(make_tracker(WRONG_ID, slots=slots), dispatcher, domain)
+    assert first["id_number"] is None
+    assert "校验" in said() or "核对" in said()
+    assert first["requested_slot"] == "id_number"
+    second_dispatcher = CollectingDispatcher()
+    tracker = make_tracker(WRONG_ID, slots={**slots, "form_failures": first["form_failures"]})
+    await run(tracker, second_dispatcher, domain)
+    assert "18位" in "\n".join(m["text"] for m in second_dispatcher.messages)
+
+
+async def test_a_question_mid_form_is_left_to_the_faq_rule(make_tracker, dispatcher, domain) -> None:
+    """"要钱吗" while the name is asked is not taken as a name: nothing is set, so the form yields."""
+    tracker = make_tracker(
+        "要钱吗", intent="faq", confidence=0.97, faq_key="fee", slots={**DATA_DONE, "requested_slot": "applicant_name"}
+    )
+    slots = await run(tracker, dispatcher, domain)
+    assert "applicant_name" not in slots
+    assert not dispatcher.messages
+
+
+async def test_a_correction_changes_an_earlier_field(make_tracker, dispatcher, domain) -> None:
+    """"姓名改成李四" replaces the name whatever is being asked."""
+    tracker = make_tracker(
+        "姓名改成李四", intent="correct", slots={**DATA_DONE, "applicant_name": "张三", "requested_slot": "city"}
+    )
+    slots = await run(tracker, dispatcher, domain)
+    assert slots["applicant_name"] == "李四"
+    assert "city" not in slots or slots["city"] is None
+
+
+async def test_never_collected_ends_the_form_without_submitting(make_tracker, dispatcher, domain, said) -> None:
+    """A certificate never collected is not a reissue: the guide's answer, and the form stops."""
+    tracker = make_tracker("证书一直没领取", slots={"requested_slot": "reissue_reason"})
+    slots = await run(tracker, dispatcher, domain)
+    assert slots["stop_reason"] == "never_collected"
+    assert slots["requested_slot"] is None
+    assert "领取" in said()
+
+
+async def test_existing_ecert_ends_the_form_with_download_help(make_tracker, dispatcher, domain, said) -> None:
+    """An e-certificate already issued means no paper reissue (Article 16) and how to download it."""
+    tracker = make_tracker("有电子证书", slots={"reissue_reason": "damaged", "requested_slot": "has_ecert"})
+    slots = await run(tracker, dispatcher, domain)
+    assert slots["stop_reason"] == "ecert"
+    assert "不再补发纸质证书" in said() and "加注" in said()
+
+
+@pytest.mark.parametrize(
+    "obtained, metadata, expect_photo",
+    [("2015-05", {"channel": "web"}, True), ("2015-05", {"channel": "wechat"}, False), ("2018-05", {"channel": "web"}, False)],
+)
+async def test_photo_is_asked_only_before_2017_on_channels_that_upload(
+    make_tracker, dispatcher, domain, obtained, metadata, expect_photo
+) -> None:
+    """The photo question applies to pre-2017 certificates, and only where the front end can upload."""
+    form = ValidateReissueForm()
+    tracker = make_tracker("", slots={**DATA_DONE, "obtained": obtained}, metadata=metadata)
+    required = await form.required_slots(form.domain_slots(domain), dispatcher, tracker, domain)
+    assert ("photo_ref" in required) is expect_photo
+    assert required[-1] == "confirmed"
+
+
+async def test_invalid_date_in_future_is_rejected(make_tracker, dispatcher, domain, said) -> None:
+    """A year and month in the future is refused with the reason."""
+    tracker = make_tracker("2035年5月", slots={**DATA_DONE, "requested_slot": "obtained"})
+    slots = await run(tracker, dispatcher, domain)
+    assert slots["obtained"] is None
+    assert "2035" in said()
+
+
+async def test_photo_is_fetched_and_checked(make_tracker, dispatcher, domain, fake_backend, said) -> None:
+    """An uploaded photo of the wrong size is refused with its measured size."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    buffer = BytesIO()
+    Image.new("RGB", (300, 400), "white").save(buffer, "JPEG")
+    fake_backend.photos["PHtest1234"] = buffer.getvalue()
+    tracker = make_tracker(
+        "照片已上传：PHtest1234", slots={**DATA_DONE, "obtained": "2015-05", "requested_slot": "photo_ref"},
+        metadata={"channel": "web"},
+    )
+    slots = await run(tracker, dispatcher, domain)
+    assert slots["photo_ref"] is None
+    assert "300×400" in said()

@@ -1,0 +1,81 @@
+"""`make nlu-report`: held-out and cross-validation reports (per-intent F1, confusions) into docs/nlu/."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.evaluation import full_intent, load_examples, score  # noqa: E402
+
+OUT = ROOT / "docs" / "nlu"
+
+
+def heldout_report(model: Path) -> str:
+    """Score the held-out set with the model loaded in-process; return the Markdown report."""
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    examples = load_examples(ROOT / "tests" / "nlu" / "heldout.yml")
+
+    def predict(text: str) -> str:
+        return full_intent(asyncio.run(agent.parse_message(text)))
+
+    result = score(examples, predict)
+    lines = [
+        "# Held-out NLU evaluation", "",
+        f"- in-scope intent accuracy (exact, incl. FAQ key): **{result.intent_accuracy:.1%}** "
+        f"({result.in_scope_correct}/{result.in_scope_total})",
+        f"- out-of-scope routing: **{result.oos_routing:.1%}** ({result.oos_routed}/{result.oos_total})", "",
+        "| label | F1 | support |", "|---|---|---|",
+    ]
+    labels = sorted({label for _, label in examples})
+    for label in labels:
+        support = sum(1 for _, gold in examples if gold == label)
+        lines.append(f"| {label} | {result.f1(label):.2f} | {support} |")
+    lines += ["", "## Misclassified", "", "| expected | predicted | text |", "|---|---|---|"]
+    for (label, predicted, text), _ in sorted(result.confusions.items()):
+        lines.append(f"| {label} | {predicted} | {text.replace('|', '/')} |")
+    return "\n".join(lines) + "\n"
+
+
+def cross_validation(folds: int) -> None:
+    """`rasa test nlu --cross-validation` with its reports copied into docs/nlu/cross_validation/."""
+    rasa = str(Path(sys.executable).with_name("rasa"))
+    target = OUT / "cross_validation"
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run(
+            [rasa, "test", "nlu", "--nlu", "data/nlu", "--cross-validation", "--folds", str(folds),
+             "--config", "config.yml", "--out", out, "--no-plot"],
+            cwd=ROOT, check=True, env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
+        )
+        for name in ("intent_report.json", "response_selection_report.json"):
+            source = Path(out) / name
+            if source.exists():
+                (target / name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+
+
+def main() -> int:
+    """Write the reports."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--heldout-only", action="store_true")
+    parser.add_argument("--folds", type=int, default=3)
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    report = heldout_report(ROOT / "models" / "reissue.tar.gz")
+    (OUT / "heldout_report.md").write_text(report, encoding="utf-8")
+    print(report.split("\n| label")[0])
+    if not args.heldout_only:
+        cross_validation(args.folds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

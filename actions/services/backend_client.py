@@ -49,7 +49,7 @@ class SubmitOutcome:
 
 @dataclass(frozen=True)
 class StatusOutcome:
-    """What the backend said about one application number + ID last-4 pair."""
+    """What the backend said about one application number + ID last-4 pair (details: other, masked fields)."""
 
     kind: str
     number: Optional[str] = None
@@ -58,6 +58,7 @@ class StatusOutcome:
     timeline: List[Any] = field(default_factory=list)
     reason: Optional[str] = None
     message: Optional[str] = None
+    details: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         """Refuse a kind outside STATUS_KINDS."""
@@ -196,7 +197,8 @@ def status_outcome_from_response(status_code: int, body: bytes) -> StatusOutcome
     timeline = data.get("timeline", [])
     if number is None or status is None or not isinstance(timeline, list):
         return StatusOutcome("unavailable", message="HTTP 200 without a usable body")
-    reason = data.get("reason")
+    reason = data.get("reason", data.get("review_reason"))
+    known = {"number", "status", "status_label", "timeline", "reason", "review_reason"}
     return StatusOutcome(
         "found",
         number=number,
@@ -204,6 +206,7 @@ def status_outcome_from_response(status_code: int, body: bytes) -> StatusOutcome
         status_label=_nonempty_str(data.get("status_label")),
         timeline=timeline,
         reason=str(reason) if reason not in (None, "") else None,
+        details={k: v for k, v in data.items() if k not in known},
     )
 
 
@@ -281,8 +284,11 @@ class HttpBackendClient:
             logger.warning("backend submit unavailable (key %s…): %s", idempotency_key[:8], scrub(exc))
             return SubmitOutcome("unavailable", message=scrub(exc))
         outcome = submit_outcome_from_response(status_code, body)
-        if outcome.kind == "unavailable":
+        if outcome.kind == "unavailable" and 200 <= status_code < 300:
             logger.error("backend submit answered HTTP %s with an unusable body (key %s…)", status_code, idempotency_key[:8])
+        elif outcome.kind == "unavailable":
+            logger.error("backend refused the submission with HTTP %s (check REISSUE_BACKEND_URL/TOKEN; key %s…)",
+                         status_code, idempotency_key[:8])
         elif outcome.kind == "rejected":
             logger.warning(
                 "backend rejected application (key %s…, HTTP %s): %s fields=%s",
@@ -312,7 +318,8 @@ class HttpBackendClient:
             return StatusOutcome("unavailable", message=scrub(exc))
         outcome = status_outcome_from_response(status_code, body)
         if outcome.kind == "unavailable":
-            logger.error("backend status query answered HTTP %s with an unusable body", status_code)
+            logger.error("backend status query answered HTTP %s%s", status_code,
+                         " with an unusable body" if status_code == 200 else "")
         return outcome
 
     def fetch_photo(self, ref: str) -> Optional[bytes]:

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 import pytest
-from backend_double import ScriptedBackend, start_backend, stop_backend
 from sqlalchemy import create_engine
 
 from actions.services.outbox import Outbox
+from tests.actions.services.backend_double import ScriptedBackend, start_backend, stop_backend
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

@@ -10,7 +10,6 @@ import time
 from typing import TYPE_CHECKING, Any, Dict, List
 
 import pytest
-from backend_double import ScriptedBackend, Step
 
 from actions.services.backend_client import HttpBackendClient, RetryPolicy, SubmitOutcome
 from actions.services.fakes import FakeBackendClient
@@ -24,9 +23,10 @@ from actions.services.outbox import (
     serialize_application,
 )
 from actions.services.worker import deliver_pending
+from tests.actions.services.backend_double import ScriptedBackend, Step
 
 if TYPE_CHECKING:  # fixture types only; conftest is not imported at run time
-    from conftest import Clock, OutboxTarget
+    from tests.actions.services.conftest import Clock, OutboxTarget
 
 APPLICATION: Dict[str, Any] = {
     "name": "李四", "id_number": "11010519491231002X", "phone": "13800138000",

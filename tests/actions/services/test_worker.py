@@ -8,15 +8,15 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, List
 
-from backend_double import ScriptedBackend, Step
 
 from actions.services.backend_client import SubmitOutcome
 from actions.services.fakes import FakeBackendClient
 from actions.services.outbox import DELIVERED, PENDING, REJECTED, Outbox, retry_delay_s
 from actions.services.worker import deliver_pending, run_worker
+from tests.actions.services.backend_double import ScriptedBackend, Step
 
 if TYPE_CHECKING:  # fixture types only
-    from conftest import Clock, OutboxTarget
+    from tests.actions.services.conftest import Clock, OutboxTarget
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 APPLICATION = {"name": "王五", "id_number": "11010519491231002X", "phone": "13800138000", "qualification": "注册会计师"}

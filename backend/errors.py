@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, Iterable, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Set
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 LOG = logging.getLogger("backend")
 
@@ -98,6 +99,16 @@ def validation_fields(errors: Iterable[Mapping[str, Any]]) -> Dict[str, str]:
     return fields
 
 
+def allowed_methods(request: Request) -> List[str]:
+    """Every method some route accepts at this path (Starlette's 405 names only the first route's)."""
+    methods: Set[str] = set()
+    for route in request.app.routes:
+        route_methods = getattr(route, "methods", None)
+        if route_methods and route.matches(request.scope)[0] != Match.NONE:
+            methods.update(route_methods)
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers that turn every failure into the common error shape."""
 
@@ -118,11 +129,22 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body("validation_error", "提交的内容有误，请按提示修改。", fields), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        """Render routing errors (404, 405) and any other HTTPException."""
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """Render routing errors (404, 405 with every allowed method) and any other HTTPException."""
+        if exc.status_code == 400:  # FastAPI's "error parsing the body": same shape as any malformed body
+            from backend.security import auth_error_for
+
+            denied = auth_error_for(request)
+            if denied is not None:
+                return error_response(denied)
+            return JSONResponse(error_body("validation_error", "提交的内容有误，请按提示修改。",
+                                           {"body": FIELD_MESSAGES["body"]}), status_code=422)
         messages = {404: ("not_found", "没有找到这个地址。"), 405: ("method_not_allowed", "这个地址不支持该请求方法。")}
         code, message = messages.get(exc.status_code, ("http_error", "请求无法处理。"))
-        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=headers or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

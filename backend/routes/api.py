@@ -27,11 +27,30 @@ from backend.schemas import (
     PhotoCreated,
     StatusChange,
 )
-from backend.security import BOT, STAFF, authorize, roles
+from backend.security import BOT, STAFF, auth_error_for, authorize, roles
 from backend.validation import clean_application
 from backend.views import admin_view, created_view, feedback_view, progress_view, summary_view
 
-router = APIRouter()
+
+
+def reject_unknown_query(request: Request) -> None:
+    """Dependency: a query parameter the operation does not declare is a 422 (after the token check)."""
+    denied = auth_error_for(request)
+    if denied is not None:
+        raise denied
+    endpoint = request.scope.get("endpoint")
+    declared = set()
+    for route in request.app.routes:
+        if getattr(route, "endpoint", None) is endpoint and hasattr(route, "dependant"):
+            declared = {param.alias for param in route.dependant.query_params}
+            break
+    unknown = [name for name in request.query_params.keys() if name not in declared]
+    if unknown:
+        fields = {(name[:32] or "query"): "不认识这个查询参数，请删除。" for name in unknown[:5]}
+        raise ApiError(422, "validation_error", "提交的内容有误，请按提示修改。", fields)
+
+
+router = APIRouter(dependencies=[Depends(reject_unknown_query)])
 
 _DESCRIPTIONS = {
     401: "缺少或无效的令牌",

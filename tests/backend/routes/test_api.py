@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from backend.models import Application, StatusEvent
 from backend.privacy import id_hmac, unseal
-from backend_helpers import BOT, ID_A, ID_B, STAFF, application_body, new_key
+from tests.backend.backend_helpers import BOT, ID_A, ID_B, STAFF, application_body, new_key
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
@@ -400,3 +400,24 @@ def test_healthz_503_when_database_unreachable(settings, tmp_path):
     with TestClient(app) as client:
         response = client.get("/healthz")
     assert response.status_code == 503 and response.json() == {"status": "error", "database": "unavailable"}
+
+
+def test_unknown_query_parameter_is_422_but_only_after_the_token_check(client, submitted):
+    assert client.get("/api/v1/applications", params={"foo": "1"}).status_code == 401
+    response = client.get("/api/v1/applications", params={"foo": "1"}, headers=STAFF)
+    assert response.status_code == 422 and "foo" in response.json()["fields"]
+    assert client.get("/healthz", params={"x": "1"}).status_code == 422
+
+
+def test_undecodable_json_is_422_not_400(client):
+    headers = {**BOT, "Idempotency-Key": new_key(), "Content-Type": "application/json"}
+    response = client.post("/api/v1/applications", content=b"\xc3\x28\xa0", headers=headers)
+    assert response.status_code == 422 and response.json()["fields"] == {"body": "请求内容不是有效的 JSON 对象。"}
+    assert client.post("/api/v1/applications", content=b"\xc3\x28", headers={"Content-Type": "application/json"}).status_code == 401
+
+
+def test_405_lists_every_method_of_the_path(client):
+    response = client.request("OPTIONS", "/api/v1/applications", headers=STAFF)
+    assert response.status_code == 405
+    assert {"GET", "POST"} <= set(response.headers["allow"].replace(" ", "").split(","))
+    assert response.json()["error"] == "method_not_allowed"

@@ -212,10 +212,18 @@ class Outbox:
 
     # -- writing
 
-    def put(self, application: Dict[str, Any]) -> OutboxItem:
-        """Store the application durably as pending, before anything is sent; return its key and reference."""
+    def put(self, application: Dict[str, Any], key: Optional[str] = None) -> OutboxItem:
+        """Store the application durably as pending, before anything is sent; return its key and reference.
+
+        With a caller's `key` (e.g. derived from the confirming message), putting the same key again returns
+        the stored row instead of a second one, so a re-run action can never file twice.
+        """
         payload = serialize_application(application)
-        key = uuid.uuid4().hex
+        if key is not None:
+            existing = self.get(key)
+            if existing is not None:
+                return OutboxItem(key=existing.key, reference=existing.reference)
+        key = key or uuid.uuid4().hex
         now = self._clock()
         t = self.table
         for _ in range(8):
@@ -229,6 +237,9 @@ class Outbox:
                         )
                     )
             except IntegrityError:
+                existing = self.get(key)
+                if existing is not None:  # the same key stored concurrently
+                    return OutboxItem(key=existing.key, reference=existing.reference)
                 logger.info("outbox reference collision, drawing another")
                 continue
             logger.info("outbox stored application %s… as %s", key[:8], reference)

@@ -347,3 +347,15 @@ def test_default_url_comes_from_settings(tmp_path: Any, monkeypatch: pytest.Monk
     monkeypatch.setenv("OUTBOX_URL", f"sqlite:///{path}")
     Outbox().put(APPLICATION)
     assert path.exists()
+
+
+def test_put_with_the_same_key_returns_the_stored_row(tmp_path) -> None:
+    """A caller-chosen key makes put idempotent: one row, the same reference."""
+    from actions.services.outbox import Outbox
+
+    box = Outbox(f"sqlite:///{tmp_path / 'o.sqlite'}")
+    first = box.put({"applicant_name": "张三"}, key="k" * 32)
+    second = box.put({"applicant_name": "张三"}, key="k" * 32)
+    assert first == second
+    assert box.counts().get("pending") == 1
+    box.dispose()

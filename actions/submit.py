@@ -58,9 +58,9 @@ def next_steps_text() -> Text:
     return knowledge.message("next_steps", date=f"{result.date:%Y年%m月%d日}", note=note)
 
 
-def rating_request(tracker: Tracker) -> Optional[Dict[Text, Any]]:
+def rating_request(tracker: Tracker, reference: Optional[Text]) -> Optional[Dict[Text, Any]]:
     """The satisfaction-rating prompt for front ends that can show it."""
-    return {"type": "rating"} if can_upload_photo(tracker) else None
+    return {"type": "rating", "application_number": reference} if can_upload_photo(tracker) else None
 
 
 class ActionSubmitApplication(Action):
@@ -95,7 +95,7 @@ class ActionSubmitApplication(Action):
         else:
             dispatcher.utter_message(text=knowledge.message("queued", reference=item.reference))
             events.append(SlotSet("application_number", item.reference))
-        rating = rating_request(tracker)
+        rating = rating_request(tracker, next((e["value"] for e in events if e["name"] == "application_number"), None))
         if rating:
             dispatcher.utter_message(text="方便的话，请为这次服务打个分。", json_message=rating)
         return events

@@ -48,6 +48,8 @@ class Settings:
     backend_timeout_s: float
     backend_max_attempts: int
     backend_max_total_s: float
+    outbox_retry_base_s: float
+    outbox_worker_interval_s: float
     cors_origins: str
     upload_dir: Path
     var_dir: Path
@@ -62,6 +64,7 @@ class Settings:
     web_embed_origins: str
     backend_id_hmac_key: str = "dev-id-hmac-key"
     backend_id_secret: str = "dev-id-encryption-secret"
+    lookup_port: int = 8090
 
 
 def get_settings() -> Settings:
@@ -84,6 +87,8 @@ def get_settings() -> Settings:
         backend_timeout_s=_float("REISSUE_BACKEND_TIMEOUT", 5.0),
         backend_max_attempts=_int("REISSUE_BACKEND_MAX_ATTEMPTS", 3),
         backend_max_total_s=_float("REISSUE_BACKEND_MAX_TOTAL", 20.0),
+        outbox_retry_base_s=_float("OUTBOX_RETRY_BASE", 30.0),
+        outbox_worker_interval_s=_float("OUTBOX_WORKER_INTERVAL", 5.0),
         cors_origins=_env("CORS_ORIGINS", "http://127.0.0.1:8080,http://localhost:8080"),
         upload_dir=Path(_env("UPLOAD_DIR", str(var_dir / "uploads"))),
         var_dir=var_dir,
@@ -98,4 +103,5 @@ def get_settings() -> Settings:
         web_embed_origins=_env("WEB_EMBED_ORIGINS", "'self' http://127.0.0.1:* http://localhost:*"),
         backend_id_hmac_key=_env("BACKEND_ID_HMAC_KEY", "dev-id-hmac-key"),
         backend_id_secret=_env("BACKEND_ID_SECRET", "dev-id-encryption-secret"),
+        lookup_port=_int("LOOKUP_PORT", 8090),
     )

@@ -155,6 +155,7 @@ class Outbox:
         engine: Optional[Engine] = None,
         lease_s: Optional[float] = None,
         first_try_grace_s: float = 15.0,
+        retry_base_s: Optional[float] = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         """Remember where the outbox lives; the engine and table are created on first use."""
@@ -164,6 +165,7 @@ class Outbox:
         self.table = build_table(self._metadata, table_name, schema)
         self._lease_s = lease_s
         self._grace_s = first_try_grace_s
+        self._retry_base_s = retry_base_s
         self._clock = clock
         self._ready = False
 
@@ -204,6 +206,15 @@ class Outbox:
             s = get_settings()
             self._lease_s = s.backend_max_total_s + 2 * s.backend_timeout_s + 30.0
         return self._lease_s
+
+    @property
+    def retry_base_s(self) -> float:
+        """The first retry delay after a failed delivery (doubles per attempt, capped)."""
+        if self._retry_base_s is None:
+            from bot.settings import get_settings
+
+            self._retry_base_s = get_settings().outbox_retry_base_s
+        return self._retry_base_s
 
     def dispose(self) -> None:
         """Close every pooled connection."""
@@ -332,7 +343,7 @@ class Outbox:
                 .where(t.c.key == key, t.c.status == PENDING, t.c.claim_token == token)
                 .values(
                     attempts=attempts, last_error=scrub(outcome.message or "unavailable")[:500], updated_at=now,
-                    next_attempt_at=now + retry_delay_s(attempts), claimed_until=None, claim_token=None,
+                    next_attempt_at=now + retry_delay_s(attempts, self.retry_base_s), claimed_until=None, claim_token=None,
                 )
             )
         with self.engine.begin() as conn:

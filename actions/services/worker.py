@@ -67,10 +67,15 @@ def run_worker(
 def main(argv: Optional[List[str]] = None) -> int:
     """Command-line entry point: run the worker until SIGINT/SIGTERM (or one pass with --once)."""
     parser = argparse.ArgumentParser(description="Deliver queued applications from the outbox to the backend.")
-    parser.add_argument("--interval", type=float, default=5.0, help="seconds between passes (default 5)")
+    parser.add_argument("--interval", type=float, default=None,
+                        help="seconds between passes (default: OUTBOX_WORKER_INTERVAL, 5)")
     parser.add_argument("--once", action="store_true", help="make one pass and exit")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.logging_setup import configure_logging
+    from bot.settings import get_settings
+
+    configure_logging()
+    interval = args.interval if args.interval is not None else get_settings().outbox_worker_interval_s
     outbox, client = Outbox(), HttpBackendClient()
     if args.once:
         n = deliver_pending(outbox, client)
@@ -85,7 +90,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    run_worker(stop_event, args.interval, outbox=outbox, client=client)
+    run_worker(stop_event, interval, outbox=outbox, client=client)
     return 0
 
 

@@ -1,0 +1,22 @@
+"""The committed docs/openapi.json is exactly what the app publishes."""
+from __future__ import annotations
+
+import json
+
+from backend.openapi import document
+from bot.settings import PROJECT_ROOT
+
+
+def test_committed_document_matches_the_app():
+    committed = json.loads((PROJECT_ROOT / "docs" / "openapi.json").read_text(encoding="utf-8"))
+    assert committed == json.loads(json.dumps(document())), "regenerate: python -m backend.openapi > docs/openapi.json"
+
+
+def test_document_lists_the_contract_endpoints():
+    paths = document()["paths"]
+    assert set(paths) == {
+        "/api/v1/applications", "/api/v1/applications/{number}", "/api/v1/applications/{number}/admin",
+        "/api/v1/applications/{number}/status", "/api/v1/photos", "/api/v1/photos/{ref}", "/api/v1/feedback",
+        "/healthz",
+    }
+    assert "/staff" not in paths

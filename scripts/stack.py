@@ -145,6 +145,7 @@ def _services(settings, env: Dict[str, str]) -> List[Service]:
         Service("outbox-worker", [py, "-m", "actions.services.worker"], None),
         Service("web", [py, "-m", "web.server"], f"http://{host}:{settings.web_port}/config.json"),
         Service("rasa", rasa_argv, f"http://{host}:{settings.rasa_port}/"),
+        Service("lookup", [py, "-m", "bot.lookup.server"], f"http://{host}:{settings.lookup_port}/healthz"),
     ]
 
 

@@ -65,6 +65,16 @@ class Settings:
     backend_id_hmac_key: str = "dev-id-hmac-key"
     backend_id_secret: str = "dev-id-encryption-secret"
     lookup_port: int = 8090
+    rest_rate_limit: int = 30
+    rest_rate_window_s: float = 60.0
+    rest_max_body_bytes: int = 32768
+    rest_max_message_chars: int = 1000
+    rate_limit_redis_url: str = ""
+    tracker_store_url: str = "postgresql://postgres@127.0.0.1:5432/test"
+    redis_host: str = "127.0.0.1"
+    redis_port: int = 6379
+    redis_lock_db: int = 1
+    lock_key_prefix: str = "reissue"
 
 
 def get_settings() -> Settings:
@@ -104,4 +114,14 @@ def get_settings() -> Settings:
         backend_id_hmac_key=_env("BACKEND_ID_HMAC_KEY", "dev-id-hmac-key"),
         backend_id_secret=_env("BACKEND_ID_SECRET", "dev-id-encryption-secret"),
         lookup_port=_int("LOOKUP_PORT", 8090),
+        rest_rate_limit=_int("REST_RATE_LIMIT", 30),
+        rest_rate_window_s=_float("REST_RATE_WINDOW", 60.0),
+        rest_max_body_bytes=_int("REST_MAX_BODY_BYTES", 32768),
+        rest_max_message_chars=_int("REST_MAX_MESSAGE_CHARS", 1000),
+        rate_limit_redis_url=_env("RATE_LIMIT_REDIS_URL", ""),
+        tracker_store_url=_env("TRACKER_STORE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+        redis_host=_env("REDIS_HOST", "127.0.0.1"),
+        redis_port=_int("REDIS_PORT", 6379),
+        redis_lock_db=_int("REDIS_LOCK_DB", 1),
+        lock_key_prefix=_env("LOCK_KEY_PREFIX", "reissue"),
     )

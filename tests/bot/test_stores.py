@@ -1,0 +1,125 @@
+"""The observed SQL tracker store: failures are logged at ERROR without personal data and shown by health."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from rasa.core.tracker_store import FailSafeTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.parsing.id_number import check_digit
+from bot.stores import (
+    ObservedSQLTrackerStore,
+    StoreHealth,
+    TrackerStoreUnavailable,
+    describe_error,
+    observed_stores,
+    summarize,
+    tracker_store_health,
+)
+
+BODY = "37010219880512003"
+ID_NUMBER = BODY + check_digit(BODY)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ObservedSQLTrackerStore:
+    """An observed store on a fresh SQLite file."""
+    return ObservedSQLTrackerStore(domain=Domain.empty(), host=f"sqlite:///{tmp_path / 'trackers.db'}")
+
+
+def tracker_with(sender: str, text: str) -> DialogueStateTracker:
+    """A tracker holding one user message."""
+    tracker = DialogueStateTracker(sender, [])
+    tracker.update(ActionExecuted("action_listen"))
+    tracker.update(UserUttered(text, {"name": "inform", "confidence": 1.0}))
+    return tracker
+
+
+def break_store(store: ObservedSQLTrackerStore) -> None:
+    """Make every query fail: the events table disappears."""
+    with store.engine.begin() as connection:
+        connection.execute(sa.text("ALTER TABLE events RENAME TO events_gone"))
+
+
+def repair_store(store: ObservedSQLTrackerStore) -> None:
+    """Bring the events table back."""
+    with store.engine.begin() as connection:
+        connection.execute(sa.text("ALTER TABLE events_gone RENAME TO events"))
+
+
+async def test_saves_and_retrieves_like_the_sql_store(store: ObservedSQLTrackerStore) -> None:
+    """Working store: events round-trip in order and health stays ok."""
+    await store.save(tracker_with("alice", "你好"))
+    tracker = await store.retrieve("alice")
+    assert [type(e).__name__ for e in tracker.events] == ["ActionExecuted", "UserUttered"]
+    assert await store.keys() == ["alice"]
+    assert store.health.snapshot()["status"] == "ok" and store.health.failures == 0
+
+
+async def test_failure_is_logged_at_error_without_personal_data(
+    store: ObservedSQLTrackerStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A failing save raises a log-safe error and logs loudly; the ID number typed by the user is absent."""
+    break_store(store)
+    with caplog.at_level(logging.ERROR, logger="bot.stores"):
+        with pytest.raises(TrackerStoreUnavailable) as raised:
+            await store.save(tracker_with("bob", f"我的身份证号是{ID_NUMBER}"))
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert errors and "TRACKER STORE FAILURE" in errors[0].getMessage()
+    assert "save" in errors[0].getMessage()
+    assert ID_NUMBER not in caplog.text and ID_NUMBER not in str(raised.value)
+    assert "[SQL:" not in str(raised.value)
+    snapshot = store.health.snapshot()
+    assert snapshot["status"] == "failing" and snapshot["failures"] == 1 and snapshot["last_operation"] == "save"
+
+
+async def test_fail_safe_wrapper_no_longer_hides_the_failure(
+    store: ObservedSQLTrackerStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Behind Rasa's FailSafeTrackerStore the conversation falls back to memory, but health says failing."""
+    fail_safe = FailSafeTrackerStore(store)
+    break_store(store)
+    with caplog.at_level(logging.ERROR):
+        assert await fail_safe.retrieve("carol") is None
+        await fail_safe.save(tracker_with("carol", "补办要登报吗"))
+    assert "TRACKER STORE FAILURE" in caplog.text
+    assert store in observed_stores()
+    report = await tracker_store_health(probe=True)
+    mine = [s for s in report["stores"] if s["store"] == store.health.name]
+    assert report["status"] == "failing" and mine[0]["status"] == "failing"
+
+
+async def test_recovery_is_seen_by_the_probe_and_reported_as_degraded(store: ObservedSQLTrackerStore) -> None:
+    """After repair the probe succeeds; the recent failure keeps the store 'degraded', not 'ok'."""
+    break_store(store)
+    assert await store.probe() is False
+    assert store.health.status() == "failing"
+    repair_store(store)
+    assert await store.probe() is True
+    assert store.health.status() == "degraded"
+    assert store.health.status(now=store.health.last_failure_at + 10_000) == "ok"
+    await store.save(tracker_with("dave", "你好"))
+    assert (await store.retrieve("dave")).sender_id == "dave"
+
+
+def test_describe_error_drops_sql_and_parameters() -> None:
+    """SQLAlchemy's message carries the statement and parameters; only the first line's cause is kept."""
+    error = sa.exc.OperationalError("INSERT INTO events VALUES (?)", (f"{ID_NUMBER} 13800138000",), Exception("boom"))
+    text = describe_error(error)
+    assert text == "Exception: boom"
+    plain = describe_error(ValueError(f"bad value {ID_NUMBER} from 13800138000"))
+    assert ID_NUMBER not in plain and "13800138000" not in plain and plain.startswith("ValueError: bad value")
+
+
+def test_summarize_reports_the_worst_status_and_memory_when_no_store() -> None:
+    """No observed store means Rasa's in-memory store; the worst store decides the overall status."""
+    assert "in-memory" in summarize([])["tracker_store"]
+    ok, failing = StoreHealth("a").snapshot(), StoreHealth("b")
+    failing.record_failure("save", RuntimeError("x"))
+    assert summarize([ok, failing.snapshot()])["status"] == "failing"
+    assert summarize([ok])["status"] == "ok"

@@ -45,3 +45,10 @@ lock:  ## re-resolve requirements.in into the pinned requirements.txt
 
 clean:  ## remove generated artefacts (keeps the venv)
 	rm -rf models build .rasa results var test-artifacts web/dist
+
+run-scaled: train web  ## the scale-out on this machine's PostgreSQL + Redis: 2 Rasa and 2 action-server workers (config/scaled/)
+	@while IFS='=' read -r key value; do [[ "$$key" =~ ^[A-Z_]+$$ ]] && [ -z "$${!key}" ] && export "$$key=$$value"; done < config/scaled/scaled.env; \
+	$(PY) scripts/run.py
+
+bench: train  ## benchmark the assistant against stock `rasa init` on loopback; writes docs/benchmarks.md
+	@$(PY) scripts/bench.py

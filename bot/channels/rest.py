@@ -1,0 +1,281 @@
+"""The public REST channel (/webhooks/rest/webhook) with request limits, per-sender rate limiting and replies.
+
+A drop-in for Rasa's `rest` channel (same name, so the URL and the JSON stay the same) that:
+- answers an oversized request with 413 and a polite JSON list, a too-long message with a polite 200;
+- limits each sender to `rate_limit` messages per `rate_window_s` (in Redis when configured, so every
+  process and worker shares the count), answering 200 with a polite text instead of silence;
+- rejects malformed bodies with 400 (a JSON list the widget can show), never a 500;
+- answers a polite apology when Rasa produced nothing (action server down, a crash, a timeout);
+- passes `metadata` through to Rasa when it is a JSON object;
+- masks ID and phone numbers in every log record of the Rasa process (`install_scrubber`);
+- serves `GET /webhooks/rest/health`: the tracker store's health (`bot.stores`), 503 while it fails.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import time
+import unicodedata
+from collections import OrderedDict, deque
+from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional, Tuple
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput as RasaRestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+SLOW_DOWN_TEXT = "您发得有点快，我还在处理前面的消息。请稍等几秒再发，我会接着回复您。"
+TOO_LONG_TEXT = "这条消息太长了，我一次看不过来。请简单说说您想办什么，或者分几条发给我。"
+TOO_BIG_TEXT = "发送的内容太大了，请精简后再发，或者分几条发给我。"
+BAD_REQUEST_TEXT = "没有收到有效的消息，请重新输入后再发送。"
+SORRY_TEXT = "抱歉，刚才系统开了个小差，这条消息没有处理好。请稍等片刻再发一次。"
+MAX_SENDER_CHARS = 128
+MAX_TRACKED_SENDERS = 100_000
+
+
+class BadRequest(ValueError):
+    """The request body is not a usable REST message (answered with 400)."""
+
+
+def parse_body(raw: bytes) -> Tuple[str, Optional[str], Optional[Dict[str, Any]], Optional[str]]:
+    """(sender, message, metadata, input_channel) from a request body; raise BadRequest when unusable."""
+    try:
+        body = json.loads(raw.decode("utf-8")) if raw else None
+    except (UnicodeDecodeError, ValueError) as error:
+        raise BadRequest("body is not JSON") from error
+    if not isinstance(body, dict):
+        raise BadRequest("body is not a JSON object")
+    sender = body.get("sender")
+    if isinstance(sender, (int, float)) and not isinstance(sender, bool):
+        sender = str(sender)
+    if not isinstance(sender, str) or not sender.strip():
+        raise BadRequest("sender missing")
+    if len(sender) > MAX_SENDER_CHARS or any(unicodedata.category(c).startswith("C") for c in sender):
+        raise BadRequest("sender too long or with control characters")
+    message = body.get("message")
+    if message is not None and not isinstance(message, str):
+        raise BadRequest("message is not text")
+    metadata = body.get("metadata")
+    channel = body.get("input_channel")
+    return (
+        sender,
+        message,
+        metadata if isinstance(metadata, dict) else None,
+        channel if isinstance(channel, str) and channel else None,
+    )
+
+
+def clean_text(text: Optional[str]) -> str:
+    """The message without control characters and lone surrogates (newlines and tabs become spaces)."""
+    if not text:
+        return ""
+    out = []
+    for char in text:
+        category = unicodedata.category(char)
+        if char in "\n\r\t\x0b\x0c":
+            out.append(" ")
+        elif category not in ("Cc", "Cs"):
+            out.append(char)
+    return "".join(out)
+
+
+def polite(sender: Optional[str], text: str) -> List[Dict[str, Any]]:
+    """A reply in the REST channel's JSON shape."""
+    return [{"recipient_id": sender, "text": text}] if sender else [{"text": text}]
+
+
+class SlidingWindowLimiter:
+    """Per-key sliding-window rate limiter in process memory (bounded number of keys)."""
+
+    def __init__(self, limit: int, window_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        """At most `limit` hits per key within any `window_s` seconds."""
+        self.limit, self.window_s, self.clock = limit, window_s, clock
+        self.hits: "OrderedDict[str, Deque[float]]" = OrderedDict()
+
+    def allow(self, key: str) -> bool:
+        """Record a hit for `key`; False when it is over the limit (a refused hit is not counted)."""
+        if self.limit <= 0:
+            return True
+        now = self.clock()
+        window = self.hits.pop(key, None) or deque()
+        while window and now - window[0] >= self.window_s:
+            window.popleft()
+        allowed = len(window) < self.limit
+        if allowed:
+            window.append(now)
+        self.hits[key] = window
+        while len(self.hits) > MAX_TRACKED_SENDERS:
+            self.hits.popitem(last=False)
+        return allowed
+
+
+class RedisWindowLimiter:
+    """Per-key fixed-window rate limiter in Redis, shared by every process; falls back to memory on errors."""
+
+    def __init__(self, url: str, limit: int, window_s: float, fallback: SlidingWindowLimiter,
+                 prefix: str = "reissue:rest:rate") -> None:
+        """Count hits in Redis at `url` (redis://host:port/db)."""
+        self.url, self.limit, self.window_s, self.fallback, self.prefix = url, limit, window_s, fallback, prefix
+        self._client: Any = None
+        self._warned_at = 0.0
+
+    def _redis(self) -> Any:
+        """The asyncio Redis client, created on first use."""
+        if self._client is None:
+            import redis.asyncio as aioredis
+
+            self._client = aioredis.from_url(self.url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        return self._client
+
+    async def allow(self, key: str) -> bool:
+        """Count a hit in the current window; False when over the limit."""
+        if self.limit <= 0:
+            return True
+        window = int(time.time() // self.window_s)
+        redis_key = f"{self.prefix}:{key}:{window}"
+        try:
+            pipe = self._redis().pipeline()
+            pipe.incr(redis_key)
+            pipe.expire(redis_key, int(self.window_s) + 1)
+            count, _ = await pipe.execute()
+            return int(count) <= self.limit
+        except Exception as error:  # noqa: BLE001 - rate limiting must never take the channel down
+            if time.monotonic() - self._warned_at > 60:
+                self._warned_at = time.monotonic()
+                logger.warning("rate limiter: Redis unavailable (%s), limiting per process", type(error).__name__)
+            return self.fallback.allow(key)
+
+
+def install_log_scrubber() -> None:
+    """Mask ID and phone numbers in every log record of this (Rasa) process; safe to call twice."""
+    from bot.logging_setup import ScrubFilter, install_scrubber
+
+    root = logging.getLogger()
+    if not any(isinstance(f, ScrubFilter) for f in root.filters):
+        install_scrubber(root)
+
+
+class RestInput(RasaRestInput):
+    """Rasa's REST channel with limits and polite answers; still called "rest"."""
+
+    @classmethod
+    def name(cls) -> str:
+        """The channel name (and URL part): unchanged."""
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> "RestInput":
+        """Build from credentials.yml (all optional), falling back to the settings."""
+        creds = credentials or {}
+        settings = get_settings()
+
+        def pick(key: str, default: Any, kind: Callable[[Any], Any]) -> Any:
+            """A credential value converted by `kind`, or the setting when unset or unexpanded."""
+            value = creds.get(key)
+            if value is None or (isinstance(value, str) and (not value.strip() or value.startswith("${"))):
+                return default
+            try:
+                return kind(value)
+            except (TypeError, ValueError):
+                return default
+
+        install_log_scrubber()
+        return cls(
+            rate_limit=pick("rate_limit", settings.rest_rate_limit, int),
+            rate_window_s=pick("rate_window_s", settings.rest_rate_window_s, float),
+            max_body_bytes=pick("max_body_bytes", settings.rest_max_body_bytes, int),
+            max_message_chars=pick("max_message_chars", settings.rest_max_message_chars, int),
+            redis_url=pick("rate_limit_redis_url", settings.rate_limit_redis_url, str),
+        )
+
+    def __init__(self, rate_limit: int = 30, rate_window_s: float = 60.0, max_body_bytes: int = 32768,
+                 max_message_chars: int = 1000, redis_url: str = "") -> None:
+        """Limits as given; Redis counting when `redis_url` is set."""
+        self.rate_limit, self.rate_window_s = rate_limit, rate_window_s
+        self.max_body_bytes, self.max_message_chars = max_body_bytes, max_message_chars
+        memory = SlidingWindowLimiter(rate_limit, rate_window_s)
+        self.memory_limiter = memory
+        self.redis_limiter = RedisWindowLimiter(redis_url, rate_limit, rate_window_s, memory) if redis_url else None
+
+    async def allow(self, sender: str) -> bool:
+        """Whether `sender` may send one more message now."""
+        if self.redis_limiter is not None:
+            return await self.redis_limiter.allow(sender)
+        return self.memory_limiter.allow(sender)
+
+    def too_big(self, request: Request) -> bool:
+        """Whether the request body is over the byte limit (by header or by the body read)."""
+        try:
+            declared = int(request.headers.get("content-length") or 0)
+        except ValueError:
+            declared = 0
+        return max(declared, len(request.body or b"")) > self.max_body_bytes
+
+    async def handle(
+        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> HTTPResponse:
+        """One POST to the webhook: limits first, then Rasa, and a reply every time."""
+        if self.too_big(request):
+            return response.json(polite(None, TOO_BIG_TEXT), status=413)
+        try:
+            sender, text, metadata, input_channel = parse_body(request.body)
+        except BadRequest as error:
+            logger.info("rest: bad request (%s)", error)
+            return response.json(polite(None, BAD_REQUEST_TEXT), status=400)
+        if text is not None and len(text) > self.max_message_chars:
+            return response.json(polite(sender, TOO_LONG_TEXT))
+        if not await self.allow(sender):
+            logger.info("rest: sender %s… over the rate limit", sender[:6])
+            return response.json(polite(sender, SLOW_DOWN_TEXT), headers={"Retry-After": str(int(self.rate_window_s))})
+        text = clean_text(text)
+        if text.strip() == "":
+            return response.json(polite(sender, BAD_REQUEST_TEXT))
+        channel = input_channel or self.name()
+        if request.args.get("stream", "").lower() == "true":
+            return response.stream(
+                self.stream_response(on_new_message, text, sender, channel, metadata),
+                content_type="text/event-stream",
+            )
+        collector = CollectingOutputChannel()
+        try:
+            await on_new_message(UserMessage(text, collector, sender, input_channel=channel, metadata=metadata))
+        except asyncio.CancelledError:
+            logger.error("rest: message handling timed out for sender %s…", sender[:6])
+        except Exception as error:  # noqa: BLE001 - the user gets an apology, the log gets the error
+            logger.error("rest: message handling failed for sender %s…: %s", sender[:6], type(error).__name__)
+        if not collector.messages:
+            logger.warning("rest: Rasa produced no reply for sender %s…; apologising", sender[:6])
+            return response.json(polite(sender, SORRY_TEXT))
+        return response.json(collector.messages)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
+        """Routes: GET / (alive), GET /health (tracker store), POST /webhook."""
+        webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def alive(request: Request) -> HTTPResponse:
+            """The channel is mounted."""
+            return response.json({"status": "ok"})
+
+        @webhook.route("/health", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            """Tracker store health of this process: 503 while it fails."""
+            from bot.stores import tracker_store_health
+
+            report = await tracker_store_health(probe=True)
+            report["pid"] = os.getpid()
+            return response.json(report, status=503 if report["status"] == "failing" else 200)
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            """A user message."""
+            return await self.handle(request, on_new_message)
+
+        return webhook

@@ -1,0 +1,247 @@
+"""The REST channel: limits, per-sender rate limiting, polite replies, metadata, health, served by Sanic."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+import uuid
+from types import SimpleNamespace
+from typing import AsyncIterator, Tuple
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rasa.core.channels.channel import register
+from sanic import Sanic
+
+from bot.channels.rest import (
+    BAD_REQUEST_TEXT,
+    SLOW_DOWN_TEXT,
+    SORRY_TEXT,
+    TOO_BIG_TEXT,
+    TOO_LONG_TEXT,
+    BadRequest,
+    RedisWindowLimiter,
+    RestInput,
+    SlidingWindowLimiter,
+    clean_text,
+    parse_body,
+)
+from bot.logging_setup import ScrubFilter
+from tests.bot.channels.wechat_support import FakeRasa
+
+WEBHOOK = "/webhooks/rest/webhook"
+
+
+def _free_port() -> int:
+    """A free loopback TCP port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def serve(channel: RestInput, rasa: FakeRasa) -> Tuple[httpx.AsyncClient, object]:
+    """Mount the channel like `rasa run` does and serve it on loopback."""
+    app = Sanic(f"rest_test_{uuid.uuid4().hex[:8]}")
+    app.ctx.agent = SimpleNamespace(handle_message=rasa)
+    register([channel], app, route="/webhooks/")
+    port = _free_port()
+    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
+    await server.startup()
+    await server.start_serving()
+    return httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10.0), server
+
+
+@pytest.fixture
+async def served(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Tuple[httpx.AsyncClient, RestInput, FakeRasa]]:
+    """The channel with small limits in front of a scripted fake Rasa."""
+    monkeypatch.setattr(Sanic, "test_mode", True)
+    channel = RestInput(rate_limit=3, rate_window_s=60, max_body_bytes=2048, max_message_chars=50)
+    rasa = FakeRasa(script={"沉默": []}, default=[{"text": "收到。"}])
+    client, server = await serve(channel, rasa)
+    try:
+        yield client, channel, rasa
+    finally:
+        await client.aclose()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_message_reaches_rasa_with_its_metadata_and_the_reply_comes_back(served) -> None:
+    """Same URL and JSON as Rasa's channel; metadata objects are passed through untouched."""
+    client, _, rasa = served
+    reply = await client.post(WEBHOOK, json={"sender": "u1", "message": "补办要登报吗", "metadata": {"page": "faq", "n": 1}})
+    assert reply.status_code == 200
+    assert reply.json() == [{"recipient_id": "u1", "text": "收到。"}]
+    assert rasa.received[0].text == "补办要登报吗" and rasa.received[0].sender_id == "u1"
+    assert rasa.received[0].metadata == {"page": "faq", "n": 1}
+    assert rasa.received[0].input_channel == "rest"
+
+
+async def test_non_object_metadata_is_dropped_not_fatal(served) -> None:
+    """A metadata list is ignored; the message still goes through."""
+    client, _, rasa = served
+    reply = await client.post(WEBHOOK, json={"sender": "u2", "message": "你好", "metadata": ["x"]})
+    assert reply.status_code == 200 and rasa.received[-1].metadata is None
+
+
+async def test_rate_limit_answers_politely_per_sender(served) -> None:
+    """The 4th message within the window gets the polite text (200 + JSON list); another sender is unaffected."""
+    client, _, rasa = served
+    replies = [await client.post(WEBHOOK, json={"sender": "fast", "message": f"第{i}条"}) for i in range(5)]
+    assert [r.status_code for r in replies] == [200] * 5
+    assert [r.json()[0]["text"] for r in replies[3:]] == [SLOW_DOWN_TEXT, SLOW_DOWN_TEXT]
+    assert replies[3].headers["Retry-After"] == "60"
+    assert len(rasa.received) == 3
+    other = await client.post(WEBHOOK, json={"sender": "calm", "message": "你好"})
+    assert other.json()[0]["text"] == "收到。"
+
+
+async def test_oversized_body_gets_413_with_a_polite_json_list(served) -> None:
+    """Over max_body_bytes: 413 and a JSON list the widget can show; Rasa never sees it."""
+    client, _, rasa = served
+    reply = await client.post(WEBHOOK, content=json.dumps({"sender": "big", "message": "字" * 5000}).encode())
+    assert reply.status_code == 413 and reply.json() == [{"text": TOO_BIG_TEXT}]
+    assert rasa.received == []
+
+
+async def test_too_long_message_is_answered_without_rasa(served) -> None:
+    """Under the byte limit but over max_message_chars: a polite 200."""
+    client, _, rasa = served
+    reply = await client.post(WEBHOOK, json={"sender": "long", "message": "长" * 51})
+    assert reply.status_code == 200 and reply.json()[0]["text"] == TOO_LONG_TEXT and rasa.received == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b"[1,2]", b'{"message":"hi"}', b'{"sender":"","message":"hi"}', b'{"sender":"a","message":5}',
+     b'{"sender":"a\\u0000b","message":"hi"}', json.dumps({"sender": "s" * 200, "message": "hi"}).encode(), b""],
+)
+async def test_malformed_bodies_get_400_never_500(served, body: bytes) -> None:
+    """Bad JSON, missing or odd sender, non-text message: 400 with a polite JSON list."""
+    client, _, rasa = served
+    reply = await client.post(WEBHOOK, content=body, headers={"Content-Type": "application/json"})
+    assert reply.status_code == 400 and reply.json() == [{"text": BAD_REQUEST_TEXT}]
+    assert rasa.received == []
+
+
+async def test_empty_and_control_only_messages_get_a_polite_prompt(served) -> None:
+    """Nothing to understand: the user is asked to type again instead of getting []."""
+    client, _, rasa = served
+    for text in ("", "   ", "\x00\x01"):
+        reply = await client.post(WEBHOOK, json={"sender": "blank", "message": text})
+        assert reply.status_code == 200 and reply.json()[0]["text"] == BAD_REQUEST_TEXT
+    assert rasa.received == []
+
+
+async def test_no_reply_from_rasa_becomes_an_apology(served) -> None:
+    """Rasa producing nothing (e.g. the action server is down) is not silence."""
+    client, _, _ = served
+    reply = await client.post(WEBHOOK, json={"sender": "quiet", "message": "沉默"})
+    assert reply.status_code == 200 and reply.json() == [{"recipient_id": "quiet", "text": SORRY_TEXT}]
+
+
+async def test_a_crash_in_rasa_becomes_an_apology(served) -> None:
+    """An exception while handling answers 200 + apology, not a 500 or an empty list."""
+    client, _, rasa = served
+    rasa.fail_with = RuntimeError("boom")
+    reply = await client.post(WEBHOOK, json={"sender": "crash", "message": "你好"})
+    assert reply.status_code == 200 and reply.json()[0]["text"] == SORRY_TEXT
+
+
+async def test_numeric_sender_and_control_characters_are_cleaned(served) -> None:
+    """A numeric sender is accepted as text; NUL and other controls never reach Rasa."""
+    client, _, rasa = served
+    body = '{"sender": 12345, "message": "你\\u0000好\\n吗\\ud800"}'.encode()
+    await client.post(WEBHOOK, content=body)
+    assert rasa.received[-1].sender_id == "12345" and rasa.received[-1].text == "你好 吗"
+
+
+async def test_health_route_reports_in_memory_store_when_none_is_observed(served) -> None:
+    """Without an observed SQL store the health check says so (and is 200)."""
+    client, _, _ = served
+    reply = await client.get("/webhooks/rest/health")
+    assert reply.status_code == 200 and reply.json()["status"] in ("ok", "degraded", "failing")
+    assert "tracker_store" in reply.json() and reply.json()["pid"] > 0
+
+
+async def test_stream_mode_still_works(served) -> None:
+    """?stream=true keeps Rasa's line-per-message streaming."""
+    client, _, _ = served
+    reply = await client.post(WEBHOOK, params={"stream": "true"}, json={"sender": "s", "message": "你好"})
+    assert reply.status_code == 200 and json.loads(reply.text.strip().splitlines()[0])["text"] == "收到。"
+
+
+def test_from_credentials_reads_settings_and_installs_the_log_scrubber(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Limits come from the environment; unexpanded ${…} credentials fall back; the scrubber is on the root."""
+    monkeypatch.setenv("REST_RATE_LIMIT", "7")
+    monkeypatch.setenv("REST_MAX_BODY_BYTES", "999")
+    channel = RestInput.from_credentials({"max_message_chars": "${UNSET}", "rate_window_s": 30})
+    assert (channel.rate_limit, channel.max_body_bytes, channel.rate_window_s) == (7, 999, 30.0)
+    assert channel.max_message_chars == 1000 and channel.redis_limiter is None
+    assert any(isinstance(f, ScrubFilter) for f in logging.getLogger().filters)
+    RestInput.from_credentials(None)
+    assert sum(isinstance(f, ScrubFilter) for f in logging.getLogger().filters) == 1
+
+
+def test_sliding_window_forgets_old_hits() -> None:
+    """Hits older than the window no longer count."""
+    now = [0.0]
+    limiter = SlidingWindowLimiter(2, 10.0, clock=lambda: now[0])
+    assert [limiter.allow("a"), limiter.allow("a"), limiter.allow("a")] == [True, True, False]
+    now[0] = 10.5
+    assert limiter.allow("a") is True
+    assert SlidingWindowLimiter(0, 1.0).allow("x") is True
+
+
+async def test_redis_limiter_is_shared_between_instances() -> None:
+    """Two limiters (two processes) on the same Redis share one count per sender."""
+    prefix = f"test:rate:{uuid.uuid4().hex[:8]}"
+    url = "redis://127.0.0.1:6379/2"
+    first = RedisWindowLimiter(url, 3, 60, SlidingWindowLimiter(3, 60), prefix=prefix)
+    second = RedisWindowLimiter(url, 3, 60, SlidingWindowLimiter(3, 60), prefix=prefix)
+    results = [await first.allow("s"), await second.allow("s"), await first.allow("s"), await second.allow("s")]
+    assert results == [True, True, True, False]
+    await first._redis().close()
+    await second._redis().close()
+
+
+async def test_redis_down_falls_back_to_the_process_limiter(caplog: pytest.LogCaptureFixture) -> None:
+    """An unreachable Redis never blocks messages: the in-process limiter takes over, with a warning."""
+    limiter = RedisWindowLimiter("redis://127.0.0.1:1/0", 1, 60, SlidingWindowLimiter(1, 60))
+    with caplog.at_level(logging.WARNING):
+        assert [await limiter.allow("s"), await limiter.allow("s")] == [True, False]
+    assert "Redis unavailable" in caplog.text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300))
+def test_parse_body_never_raises_anything_but_bad_request(raw: bytes) -> None:
+    """Any bytes: a usable message or BadRequest, nothing else."""
+    try:
+        sender, message, metadata, _ = parse_body(raw)
+    except BadRequest:
+        return
+    assert isinstance(sender, str) and sender.strip()
+    assert message is None or isinstance(message, str)
+    assert metadata is None or isinstance(metadata, dict)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_clean_text_removes_every_control_character(text: str) -> None:
+    """No Cc or surrogate survives; printable characters are kept in order."""
+    cleaned = clean_text(text)
+    assert not any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF or 0x7F <= ord(c) <= 0x9F for c in cleaned)
+    cleaned.encode("utf-8")  # no lone surrogate left: encodes without error
+    kept = [c for c in text if not (ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF or 0x7F <= ord(c) <= 0x9F)]
+    assert cleaned.replace(" ", "") == "".join(kept).replace(" ", "")
+
+
+async def test_concurrent_messages_of_one_sender_are_all_answered(served) -> None:
+    """Three at once, all within the limit: three replies."""
+    client, _, rasa = served
+    replies = await asyncio.gather(*[client.post(WEBHOOK, json={"sender": "many", "message": str(i)}) for i in range(3)])
+    assert all(r.json()[0]["text"] == "收到。" for r in replies) and len(rasa.received) == 3

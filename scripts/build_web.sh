@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../web"
 stamp="dist/.sources.sha256"
-want="$(find package.json package-lock.json index.html vite.config.* src public widget -type f 2>/dev/null | sort | xargs cat | sha256sum | cut -d' ' -f1)"
+sources=(package.json package-lock.json index.html vite.config.js src public)
+want="$(find "${sources[@]}" -type f 2>/dev/null | sort | xargs cat | sha256sum | cut -d' ' -f1)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then exit 0; fi
 command -v npm >/dev/null || { echo "ERROR: npm is needed to build the chat page (apt-get install nodejs npm)." >&2; exit 1; }
 echo "==> building the chat page (npm ci + vite build)"

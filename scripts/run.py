@@ -27,7 +27,7 @@ def main() -> int:
             f"  WeChat channel             http://{host}:{env['RASA_PORT']}/webhooks/wechat/webhook\n"
             f"  action server              http://{host}:{env['ACTION_PORT']}/webhook\n"
             f"  backend API + staff page   http://{host}:{env['BACKEND_PORT']}/docs  and  /staff\n"
-            f"  hotline lookup page        http://{host}:{env['BACKEND_PORT']}/lookup\n"
+            f"  hotline lookup page        http://{host}:{env['LOOKUP_PORT']}/\n"
             f"  logs                       {stack.log_dir}\n"
             "Press Ctrl-C to stop everything."
         )

@@ -46,7 +46,7 @@ class Stack:
         env.setdefault("WECHAT_API_BASE", settings.wechat_api_base)
         for key, value in {
             "RASA_PORT": settings.rasa_port, "ACTION_PORT": settings.action_port,
-            "BACKEND_PORT": settings.backend_port, "WEB_PORT": settings.web_port,
+            "BACKEND_PORT": settings.backend_port, "WEB_PORT": settings.web_port, "LOOKUP_PORT": settings.lookup_port,
             "REISSUE_VAR_DIR": settings.var_dir, "REISSUE_BACKEND_URL": settings.backend_url,
             "SANIC_HOST": settings.host,
         }.items():

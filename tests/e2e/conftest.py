@@ -18,7 +18,7 @@ from scripts.stack import Stack
 from tests.fakes.flaky_proxy import ProxyControl, start_proxy
 from tests.fakes.wechat_api_server import FAKE_APPID, FAKE_SECRET, FakeWeChatRecorder, start_fake_wechat_api
 
-PORTS = {"RASA_PORT": 15005, "ACTION_PORT": 15055, "BACKEND_PORT": 18000, "WEB_PORT": 18080}
+PORTS = {"RASA_PORT": 15005, "ACTION_PORT": 15055, "BACKEND_PORT": 18000, "WEB_PORT": 18080, "LOOKUP_PORT": 18090}
 WECHAT_TOKEN = "e2e-wechat-token"
 WECHAT_AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
 BOT_TOKEN = "e2e-bot-token"
@@ -108,6 +108,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
             "REISSUE_BACKEND_MAX_ATTEMPTS": "3",
             "REISSUE_BACKEND_MAX_TOTAL": "6",
             "OUTBOX_WORKER_INTERVAL": "1",
+            "OUTBOX_RETRY_BASE": "2",
             "CORS_ORIGINS": f"http://127.0.0.1:{PORTS['WEB_PORT']}",
             "WECHAT_TOKEN": WECHAT_TOKEN,
             "WECHAT_AES_KEY": WECHAT_AES_KEY,

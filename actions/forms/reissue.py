@@ -227,7 +227,7 @@ def parse_confirmation(text: Text, tracker: Tracker) -> Parsed:
     if re.search(r"确认|提交|没问题|无误|正确", text) or answers.parse_yes_no(text) is True:
         return Parsed.success("yes")
     return Parsed.failure(
-        "confirm", "请直接告诉我要改哪一项，比如“手机号改成13800138000”；信息无误请回复“确认提交”。"
+        "confirm", "请直接告诉我要改哪一项，比如“姓名改成李四”“手机号写错了”；信息无误请回复“确认提交”。"
     )
 
 
@@ -257,12 +257,12 @@ class ValidateReissueForm(ChineseFormValidationAction):
             "applicant_name": Field("姓名", parse_name, find_name,
                                     "姓名要与身份证一致，只写汉字，少数民族姓名可以带“·”，例如“张三”“阿依古丽·买买提”。"),
             "id_number": Field("身份证号", parse_id, find_id,
-                               "身份证号是18位，最后一位可能是X，例如“370102199003071234”这样的格式（这里只是格式示例）。"),
+                               "身份证号是18位：前17位是数字，最后一位是数字或X，可以对照身份证正面核对。"),
             "cert_number": Field("证书管理号", parse_cert_number, find_cert_number,
                                  "管理号一般印在证书内页，由字母和数字组成；电子证书上也能看到。实在不记得可以回复“不记得”。"),
             "city": Field("受理地市", parse_city, find_city_value,
                           "请说您参加考试所在的市，例如“济南”“青岛”“烟台”。"),
-            "phone": Field("手机号", parse_phone, find_phone, "手机号是11位，以1开头，例如“13800138000”这样的格式。"),
+            "phone": Field("手机号", parse_phone, find_phone, "手机号是11位数字，以1开头，第二位是3到9。"),
             "photo_ref": Field("照片", parse_photo, find_photo_ref, knowledge.message("photo_rules")),
             "confirmed": Field("确认", parse_confirmation, None,
                                "信息无误请回复“确认提交”；要修改哪一项就直接说，例如“姓名改成李四”；不办了可以说“取消”。"),
@@ -423,7 +423,7 @@ class ActionAskConfirmed(Action):
         lines = summary_lines(tracker.current_slot_values(), photo_note(tracker))
         dispatcher.utter_message(
             text="请核对您的补办信息：\n" + "\n".join(lines)
-            + "\n信息无误请点“确认提交”；要修改请直接说，例如“手机号改成13800138000”。",
+            + "\n信息无误请点“确认提交”；要修改请直接说，例如“姓名改成李四”“手机号写错了”。",
             buttons=[
                 {"title": "确认提交", "payload": "确认提交"},
                 {"title": "取消申请", "payload": "取消申请"},

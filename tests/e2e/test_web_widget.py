@@ -229,3 +229,53 @@ def test_widget_tag_opens_the_chat(stack, page: Page) -> None:
     expect(frame.locator(".ReplyBtn").first).to_be_visible()
     frame.get_by_role("button", name="关闭对话窗口").click()
     expect(page.locator("#reissue-chat-panel")).to_have_attribute("data-open", "false")
+
+
+def make_id_photo(path: Path) -> Path:
+    """A photo that meets the guide's rules: JPEG, 295×413 px, white background, about 10 KB."""
+    import random
+
+    from PIL import Image
+
+    rng = random.Random(7)
+    image = Image.new("RGB", (295, 413), (255, 255, 255))
+    face = Image.new("RGB", (150, 200))
+    face.putdata([(rng.randrange(90, 200), rng.randrange(60, 160), rng.randrange(40, 140)) for _ in range(150 * 200)])
+    image.paste(face, (72, 140))
+    image.save(path, "JPEG", quality=40)
+    return path
+
+
+def test_application_with_photo_in_a_real_browser(stack, page: Page, tmp_path: Path) -> None:
+    """A pre-2017 certificate: the whole application by clicks and typing, the photo uploaded and
+    checked, the masked summary confirmed, one application stored with the photo, and a rating."""
+    from bot.parsing.id_number import check_digit
+
+    body = "37020219790101002"
+    id_number = body + check_digit(body)
+    open_chat(page, stack.web_url)
+    send(page, "我要申请补办证书")
+    click_button(page, "遗失了")
+    click_button(page, "领过")
+    click_button(page, "没有电子证书")
+    send(page, "一级建造师")
+    send(page, "市政公用工程")
+    send(page, "2015年5月")
+    send(page, "王五")
+    send(page, id_number)
+    send(page, "不记得")
+    send(page, "青岛")
+    send(page, "13612345678")
+    assert "证件照" in last_bot_text(page) or any("证件照" in t for t in bot_texts(page)[-3:])
+    photo_ref = upload_photo(page, make_id_photo(tmp_path / "photo.jpg"))
+    summary = "\n".join(bot_texts(page)[-2:])
+    assert "370202********" in summary and id_number not in summary and "已上传" in summary
+    click_button(page, "确认提交")
+    reply = "\n".join(bot_texts(page)[-4:])
+    number = re.search(r"申请编号是\s*(BF\d+)", reply).group(1)
+    record = stack.backend_application(number)
+    assert record["photo_ref"] == photo_ref and record["city"] == "青岛市" and record["obtained"] == "2015-05"
+    rate(page, "非常满意", "很方便")
+    assert any(item.get("comment") == "很方便" and item.get("rating") == 5 for item in feedback_list(stack))
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "web-application.png"), full_page=True)

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.common import latest_intent, latest_text
+from actions.common import fail_safe, latest_intent, latest_text
 from bot.parsing.corrections import detect_correction
 from bot.parsing.result import Parsed
 
@@ -52,6 +52,11 @@ class ChineseFormValidationAction(FormValidationAction, ABC):
     4. checks each value with the field's parser; a bad one gets a precise message and the question
        again, and after two misses on the same field an explanation with an example.
     """
+
+    @fail_safe
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        """rasa_sdk's form validation, guarded so an unexpected error never reaches Rasa as a 500."""
+        return await super().run(dispatcher, tracker, domain)
 
     @abstractmethod
     def fields(self) -> Dict[Text, Field]:

@@ -133,3 +133,14 @@ async def test_photo_is_fetched_and_checked(make_tracker, dispatcher, domain, fa
     slots = await run(tracker, dispatcher, domain)
     assert slots["photo_ref"] is None
     assert "300×400" in said()
+
+
+async def test_an_unexpected_error_is_answered_politely(make_tracker, dispatcher, domain, said, monkeypatch) -> None:
+    """A crash inside validation becomes an apology and no events, never a 500 with the tracker."""
+    def broken(text, tracker):
+        raise RuntimeError("boom 370102199003071230")
+
+    monkeypatch.setattr("actions.forms.reissue.parse_name", broken)
+    tracker = make_tracker("张三", slots={**DATA_DONE, "obtained": "2019-05", "requested_slot": "applicant_name"})
+    events = await ValidateReissueForm().run(dispatcher, tracker, domain)
+    assert events == [] and "信息都还在" in said()

@@ -1,6 +1,7 @@
 """One-turn answers that draw on the knowledge base: greeting, scope, hand-over, computed answers, fallback."""
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from datetime import date, datetime
 from typing import Any, Dict, List, Text
 from zoneinfo import ZoneInfo
@@ -61,46 +62,46 @@ class ActionGreet(Action):
         return []
 
 
-class ActionOutOfScope(Action):
+class KnowledgeMessageAction(Action, ABC):
+    """An action that says one message of the knowledge base; subclasses set `action_name` and `message_key`."""
+
+    @property
+    @abstractmethod
+    def action_name(self) -> Text:
+        """The action's name in the domain."""
+
+    @property
+    @abstractmethod
+    def message_key(self) -> Text:
+        """The key of the message in bot/knowledge/messages.yml."""
+
+    def name(self) -> Text:
+        """The action name."""
+        return self.action_name
+
+    @fail_safe
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        """Say the message."""
+        dispatcher.utter_message(text=knowledge.message(self.message_key))
+        return []
+
+
+class ActionOutOfScope(KnowledgeMessageAction):
     """Says what the assistant covers and where to go instead."""
 
-    def name(self) -> Text:
-        """The action name."""
-        return "action_out_of_scope"
-
-    @fail_safe
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        """Answer with the scope message."""
-        dispatcher.utter_message(text=knowledge.message("out_of_scope"))
-        return []
+    action_name, message_key = "action_out_of_scope", "out_of_scope"
 
 
-class ActionChitchat(Action):
+class ActionChitchat(KnowledgeMessageAction):
     """Answers small talk briefly and steers back to the service."""
 
-    def name(self) -> Text:
-        """The action name."""
-        return "action_chitchat"
-
-    @fail_safe
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        """Answer small talk."""
-        dispatcher.utter_message(text=knowledge.message("chitchat"))
-        return []
+    action_name, message_key = "action_chitchat", "chitchat"
 
 
-class ActionHandoff(Action):
+class ActionHandoff(KnowledgeMessageAction):
     """The human route: hotline and hall."""
 
-    def name(self) -> Text:
-        """The action name."""
-        return "action_handoff"
-
-    @fail_safe
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        """Give the human route."""
-        dispatcher.utter_message(text=knowledge.message("handoff"))
-        return []
+    action_name, message_key = "action_handoff", "handoff"
 
 
 class ActionCompletionDate(Action):

@@ -96,4 +96,4 @@ def temp_outbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Outbox:
 @pytest.fixture
 def said(dispatcher: CollectingDispatcher) -> Callable[[], str]:
     """Everything the action said so far, joined."""
-    return lambda: "\n".join(message.get("text") or "" for message in dispatcher.messages)
+    return lambda: "\n".join(message.get("text") or message.get("response") or "" for message in dispatcher.messages)

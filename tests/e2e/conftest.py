@@ -6,6 +6,7 @@ temporary data folder, so `make run` can stay up beside the tests.
 """
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,12 @@ from scripts.stack import Stack
 from tests.fakes.flaky_proxy import ProxyControl, start_proxy
 from tests.fakes.wechat_api_server import FAKE_APPID, FAKE_SECRET, FakeWeChatRecorder, start_fake_wechat_api
 
-PORTS = {"RASA_PORT": 15005, "ACTION_PORT": 15055, "BACKEND_PORT": 18000, "WEB_PORT": 18080, "LOOKUP_PORT": 18090}
+# E2E_PORT_OFFSET lets two test runs (e.g. two developers on one machine) use separate ports.
+OFFSET = int(os.environ.get("E2E_PORT_OFFSET", "0") or 0)
+PORTS = {
+    name: port + OFFSET
+    for name, port in {"RASA_PORT": 15005, "ACTION_PORT": 15055, "BACKEND_PORT": 18000, "WEB_PORT": 18080, "LOOKUP_PORT": 18090}.items()
+}
 WECHAT_TOKEN = "e2e-wechat-token"
 WECHAT_AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
 BOT_TOKEN = "e2e-bot-token"

@@ -68,7 +68,7 @@ class ValidateProgressForm(ChineseFormValidationAction):
         return {
             "progress_number": Field("申请编号", parse_number, find_number,
                                      "申请编号在提交成功时告诉过您，以BF开头；暂存时给的是6位受理参考号。"),
-            "progress_id_last4": Field("身份证后4位", parse_last4, None,
+            "progress_id_last4": Field("身份证后4位", parse_last4, find_last4,
                                        "只需要身份证号最后4位，最后一位可能是X。"),
         }
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Text
@@ -28,6 +29,7 @@ INTERRUPTIONS = frozenset(
 )
 INTERRUPTION_CONFIDENCE = 0.7
 MAX_FAILURES_BEFORE_HELP = 2
+DIGITS_ONLY = re.compile(r"[0-9Xx\s\-]+")
 FAILURES_SLOT = "form_failures"
 
 
@@ -70,7 +72,9 @@ class ChineseFormValidationAction(FormValidationAction, ABC):
 
     @staticmethod
     def is_interruption(tracker: Tracker) -> bool:
-        """Whether the latest message is an interruption rather than an answer."""
+        """Whether the latest message is an interruption rather than an answer (bare numbers never are)."""
+        if DIGITS_ONLY.fullmatch(latest_text(tracker)):
+            return False
         name, confidence = latest_intent(tracker)
         return name.split("/")[0] in INTERRUPTIONS and confidence >= INTERRUPTION_CONFIDENCE
 

@@ -144,6 +144,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         stop_wechat()
 
 
+@pytest.fixture(autouse=True)
+def healthy_backend_after_each_test(stack: RunningStack) -> Iterator[None]:
+    """Whatever a test did to the proxy, the next test starts with a working backend."""
+    yield
+    stack.proxy.fail_next(0)
+
+
 @pytest.fixture
 def sender() -> str:
     """A fresh conversation id."""

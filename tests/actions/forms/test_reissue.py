@@ -144,3 +144,13 @@ async def test_an_unexpected_error_is_answered_politely(make_tracker, dispatcher
     tracker = make_tracker("张三", slots={**DATA_DONE, "obtained": "2019-05", "requested_slot": "applicant_name"})
     events = await ValidateReissueForm().run(dispatcher, tracker, domain)
     assert events == [] and "信息都还在" in said()
+
+
+async def test_bare_digits_are_always_an_answer(make_tracker, dispatcher, domain) -> None:
+    """A number typed alone is an answer even if the NLU guessed another intent (e.g. goodbye)."""
+    from actions.progress import ValidateProgressForm
+
+    tracker = make_tracker("0033", intent="goodbye", confidence=0.95, active_loop="progress_form",
+                           slots={"progress_number": "BF2026112700001", "requested_slot": "progress_id_last4"})
+    events = await ValidateProgressForm().run(dispatcher, tracker, domain)
+    assert {e["name"]: e["value"] for e in events}["progress_id_last4"] == "0033"

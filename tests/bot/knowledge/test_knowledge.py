@@ -96,7 +96,7 @@ def test_every_faq_topic_has_training_data_and_a_test_story() -> None:
     stories = (ROOT / "tests" / "stories" / "test_faq.yml").read_text(encoding="utf-8")
     for key in knowledge.faq_entries():
         assert f"faq/{key}" in trained
-        assert f"utter_faq/{key}" in stories
+        assert f"intent: faq/{key}\n" in stories
 
 
 def test_messages_render_with_their_extras() -> None:

@@ -75,6 +75,7 @@ class Settings:
     redis_port: int = 6379
     redis_lock_db: int = 1
     lock_key_prefix: str = "reissue"
+    rest_intent_payloads: str = "greet,deny,affirm"
 
 
 def get_settings() -> Settings:
@@ -124,4 +125,5 @@ def get_settings() -> Settings:
         redis_port=_int("REDIS_PORT", 6379),
         redis_lock_db=_int("REDIS_LOCK_DB", 1),
         lock_key_prefix=_env("LOCK_KEY_PREFIX", "reissue"),
+        rest_intent_payloads=_env("REST_INTENT_PAYLOADS", "greet,deny,affirm"),
     )

@@ -7,19 +7,23 @@ A drop-in for Rasa's `rest` channel (same name, so the URL and the JSON stay the
 - rejects malformed bodies with 400 (a JSON list the widget can show), never a 500;
 - answers a polite apology when Rasa produced nothing (action server down, a crash, a timeout);
 - passes `metadata` through to Rasa when it is a JSON object;
+- lets through only the intent payloads the front ends use (`/greet`, `/deny`, `/affirm` by default): any
+  other "/…" text is read as words, so nobody can inject intents, entities or `/restart` from outside;
 - masks ID and phone numbers in every log record of the Rasa process (`install_scrubber`);
-- serves `GET /webhooks/rest/health`: the tracker store's health (`bot.stores`), 503 while it fails.
+- serves `GET /webhooks/rest/health`: the tracker store's health (`bot.stores`), 503 while it fails
+  (the details — store, counts, last error — only with `?token=` the Rasa API token).
 """
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
 import os
 import time
 import unicodedata
 from collections import OrderedDict, deque
-from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional, Tuple
+from typing import Any, Awaitable, Callable, Deque, Dict, FrozenSet, List, Optional, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput as RasaRestInput
@@ -84,6 +88,16 @@ def clean_text(text: Optional[str]) -> str:
         elif category not in ("Cc", "Cs"):
             out.append(char)
     return "".join(out)
+
+
+def neutralise_payload(text: str, allowed: FrozenSet[str]) -> str:
+    """`text` unless it is a Rasa "/intent{…}" payload not in `allowed`: then its words without the slashes."""
+    stripped = text.strip()
+    if not stripped.startswith("/"):
+        return text
+    if stripped[1:] in allowed:
+        return stripped
+    return stripped.lstrip("/").strip()
 
 
 def polite(sender: Optional[str], text: str) -> List[Dict[str, Any]]:
@@ -193,11 +207,13 @@ class RestInput(RasaRestInput):
             max_body_bytes=pick("max_body_bytes", settings.rest_max_body_bytes, int),
             max_message_chars=pick("max_message_chars", settings.rest_max_message_chars, int),
             redis_url=pick("rate_limit_redis_url", settings.rate_limit_redis_url, str),
+            intent_payloads=pick("intent_payloads", settings.rest_intent_payloads, str),
         )
 
     def __init__(self, rate_limit: int = 30, rate_window_s: float = 60.0, max_body_bytes: int = 32768,
-                 max_message_chars: int = 1000, redis_url: str = "") -> None:
-        """Limits as given; Redis counting when `redis_url` is set."""
+                 max_message_chars: int = 1000, redis_url: str = "", intent_payloads: str = "greet,deny,affirm") -> None:
+        """Limits as given; Redis counting when `redis_url` is set; `intent_payloads` comma-separated."""
+        self.intent_payloads = frozenset(p.strip() for p in intent_payloads.split(",") if p.strip())
         self.rate_limit, self.rate_window_s = rate_limit, rate_window_s
         self.max_body_bytes, self.max_message_chars = max_body_bytes, max_message_chars
         memory = SlidingWindowLimiter(rate_limit, rate_window_s)
@@ -234,7 +250,7 @@ class RestInput(RasaRestInput):
         if not await self.allow(sender):
             logger.info("rest: sender %s… over the rate limit", sender[:6])
             return response.json(polite(sender, SLOW_DOWN_TEXT), headers={"Retry-After": str(int(self.rate_window_s))})
-        text = clean_text(text)
+        text = neutralise_payload(clean_text(text), self.intent_payloads)
         if text.strip() == "":
             return response.json(polite(sender, BAD_REQUEST_TEXT))
         channel = input_channel or self.name()
@@ -266,12 +282,15 @@ class RestInput(RasaRestInput):
 
         @webhook.route("/health", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
-            """Tracker store health of this process: 503 while it fails."""
+            """Tracker store health of this process: 503 while it fails; details only with the Rasa token."""
             from bot.stores import tracker_store_health
 
             report = await tracker_store_health(probe=True)
+            code = 503 if report["status"] == "failing" else 200
+            if not hmac.compare_digest(request.args.get("token", ""), get_settings().rasa_auth_token):
+                return response.json({"status": report["status"]}, status=code)
             report["pid"] = os.getpid()
-            return response.json(report, status=503 if report["status"] == "failing" else 200)
+            return response.json(report, status=code)
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:

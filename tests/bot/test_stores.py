@@ -123,3 +123,20 @@ def test_summarize_reports_the_worst_status_and_memory_when_no_store() -> None:
     failing.record_failure("save", RuntimeError("x"))
     assert summarize([ok, failing.snapshot()])["status"] == "failing"
     assert summarize([ok])["status"] == "ok"
+
+
+def test_scaled_endpoints_name_this_store_and_expand_every_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """config/scaled/endpoints.yml: the observed store, the Redis lock store, the action URL — all from the env."""
+    from rasa.core.utils import AvailableEndpoints
+
+    values = {"ACTION_PORT": "15055", "TRACKER_STORE_URL": "postgresql://postgres@127.0.0.1:5432/x",
+              "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "REDIS_LOCK_DB": "1", "LOCK_KEY_PREFIX": "abc"}
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    root = Path(__file__).resolve().parents[2]
+    endpoints = AvailableEndpoints.read_endpoints(str(root / "config" / "scaled" / "endpoints.yml"))
+    assert endpoints.action.url == "http://127.0.0.1:15055/webhook"
+    assert endpoints.tracker_store.type == "bot.stores.ObservedSQLTrackerStore"
+    assert endpoints.tracker_store.url == values["TRACKER_STORE_URL"]
+    assert endpoints.lock_store.type == "redis" and endpoints.lock_store.url == "127.0.0.1"
+    assert endpoints.lock_store.kwargs == {"port": "6379", "db": "1", "key_prefix": "abc"}

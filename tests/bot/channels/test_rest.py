@@ -27,6 +27,7 @@ from bot.channels.rest import (
     RestInput,
     SlidingWindowLimiter,
     clean_text,
+    neutralise_payload,
     parse_body,
 )
 from bot.logging_setup import ScrubFilter
@@ -159,12 +160,16 @@ async def test_numeric_sender_and_control_characters_are_cleaned(served) -> None
     assert rasa.received[-1].sender_id == "12345" and rasa.received[-1].text == "你好 吗"
 
 
-async def test_health_route_reports_in_memory_store_when_none_is_observed(served) -> None:
-    """Without an observed SQL store the health check says so (and is 200)."""
+async def test_health_route_shows_details_only_with_the_api_token(served, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Anyone sees the status; the store's details need the Rasa API token."""
     client, _, _ = served
-    reply = await client.get("/webhooks/rest/health")
-    assert reply.status_code == 200 and reply.json()["status"] in ("ok", "degraded", "failing")
-    assert "tracker_store" in reply.json() and reply.json()["pid"] > 0
+    monkeypatch.setenv("RASA_AUTH_TOKEN", "secret-token")
+    public = await client.get("/webhooks/rest/health")
+    assert public.status_code in (200, 503) and set(public.json()) == {"status"}
+    wrong = await client.get("/webhooks/rest/health", params={"token": "nope"})
+    assert set(wrong.json()) == {"status"}
+    detailed = await client.get("/webhooks/rest/health", params={"token": "secret-token"})
+    assert "tracker_store" in detailed.json() and detailed.json()["pid"] > 0
 
 
 async def test_stream_mode_still_works(served) -> None:
@@ -245,3 +250,22 @@ async def test_concurrent_messages_of_one_sender_are_all_answered(served) -> Non
     client, _, rasa = served
     replies = await asyncio.gather(*[client.post(WEBHOOK, json={"sender": "many", "message": str(i)}) for i in range(3)])
     assert all(r.json()[0]["text"] == "收到。" for r in replies) and len(rasa.received) == 3
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("/greet", "/greet"), (" /deny ", "/deny"), ("/restart", "restart"), ("/faq", "faq"), ("//", ""), ("/", ""),
+     ('/inform{"id_number":"1"}', 'inform{"id_number":"1"}'), ("补办要登报吗", "补办要登报吗"), ("a/b", "a/b")],
+)
+def test_only_allowed_intent_payloads_pass(text: str, expected: str) -> None:
+    """Front-end payloads pass; any other "/…" becomes plain words (no injected intents, entities or restarts)."""
+    assert neutralise_payload(text, frozenset({"greet", "deny", "affirm"})) == expected
+
+
+async def test_injected_intent_reaches_rasa_as_words(served) -> None:
+    """"/restart" from outside is read as text; "/" alone is an empty message."""
+    client, _, rasa = served
+    await client.post(WEBHOOK, json={"sender": "inj", "message": "/restart"})
+    assert rasa.received[-1].text == "restart"
+    reply = await client.post(WEBHOOK, json={"sender": "inj", "message": "/"})
+    assert reply.json()[0]["text"] == BAD_REQUEST_TEXT

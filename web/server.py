@@ -10,15 +10,14 @@ import json
 import logging
 import mimetypes
 import posixpath
-import signal
 import sys
-import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Dict, Optional, Sequence
 from urllib.parse import unquote, urlsplit
 
+from bot.serving import serve_until_stopped
 from bot.settings import Settings, get_settings
 
 LOG = logging.getLogger("web.server")
@@ -294,21 +293,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not (args.dist / "index.html").exists():
         LOG.warning("%s has no index.html: run `npm ci && npm run build` in web/", args.dist)
 
-    def _stop(signum: int, frame: object) -> None:
-        """Shut the server down from a signal handler without deadlocking serve_forever."""
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, _stop)
     bound_host, bound_port = server.server_address[:2]
     LOG.info("chat page on http://%s:%s (rasa %s, backend %s)", bound_host, bound_port,
              settings.public_rasa_url, settings.public_backend_url)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
+    return serve_until_stopped(server)
 
 
 if __name__ == "__main__":

@@ -9,9 +9,7 @@ import html
 import json
 import logging
 import re
-import signal
 import sys
-import threading
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -20,6 +18,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from bot import lookup as core
 from bot.logging_setup import configure_logging
 from bot.parsing.masking import scrub
+from bot.serving import serve_until_stopped
 from bot.settings import get_settings
 
 LOG = logging.getLogger("bot.lookup.server")
@@ -369,15 +368,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(list(argv) if argv is not None else None)
     configure_logging()
     server = create_server(args.host, args.port)
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
     LOG.info("lookup service on http://%s:%s/", args.host, server.server_address[1])
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
+    return serve_until_stopped(server)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -31,4 +30,3 @@ def test_sigterm_stops_the_server_cleanly() -> None:
     finally:
         if process.poll() is None:
             process.kill()
-        time.sleep(0)

@@ -148,3 +148,12 @@ def test_never_collected_is_not_forwarded(stack, sender) -> None:
     reply = stack.texts(sender, "证书一直没领取")
     assert "领取" in reply and "不需要提交" in reply
     assert len(stack.proxy.posts()) == before
+
+
+def test_several_fields_in_the_first_message_are_all_kept(stack, sender) -> None:
+    """Data given before any question starts the application and is kept (masked in the summary later)."""
+    reply = stack.texts(sender, f"我叫张三，身份证{ID_NUMBER}，2015年5月考的一级建造师")
+    assert "证书是什么情况" in reply
+    slots = stack.tracker(sender)["slots"]
+    assert slots["applicant_name"] == "张三" and slots["id_number"] == ID_NUMBER
+    assert slots["qualification"] == "一级建造师" and slots["obtained"] == "2015-05"

@@ -198,6 +198,11 @@ def parse_p50(base: str, texts: List[str], rounds: int = 20) -> float:
     return round(statistics.median(times), 1)
 
 
+def loadavg() -> str:
+    """The 1, 5 and 15 minute load averages of the machine."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def timed(argv: List[str], cwd: Path, env: Dict[str, str], log: Path) -> float:
     """Run a command to completion (output to `log`); seconds taken; raise on failure."""
     started = time.monotonic()
@@ -209,6 +214,7 @@ def timed(argv: List[str], cwd: Path, env: Dict[str, str], log: Path) -> float:
 def measure_loads(result: ServerResult, url: str, scenarios: Dict[str, List[str]], levels: Sequence[int],
                   expect: Optional[Dict[str, str]] = None) -> None:
     """Every scenario at every level, after a short warm-up."""
+    result.notes.append(f"load average when its load runs started: {loadavg()}")
     for scenario, turns in scenarios.items():
         asyncio.run(run_load(url, f"{scenario}-warmup", turns, 2, 2))
         for level in levels:
@@ -403,6 +409,24 @@ def render(report: Dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+START, END = "<!-- bench:start (written by scripts/bench.py) -->", "<!-- bench:end -->"
+
+
+def merge_generated(existing: str, generated: str) -> str:
+    """`existing` with the part between the bench markers replaced by `generated` (hand-written text kept)."""
+    block = f"{START}\n{generated}{END}\n"
+    if START in existing and END in existing:
+        head, rest = existing.split(START, 1)
+        return head + block + rest.split(END, 1)[1].lstrip("\n")
+    return block + existing
+
+
+def write_preserving(path: Path, generated: str) -> None:
+    """Write the generated tables into `path`, keeping what people wrote outside the markers."""
+    existing = path.read_text(encoding="utf-8") if path.exists() else ""
+    path.write_text(merge_generated(existing, generated), encoding="utf-8")
+
+
 def main() -> int:
     """Run the whole benchmark and write docs/benchmarks.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -416,7 +440,7 @@ def main() -> int:
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT)}
     work = Path(tempfile.mkdtemp(prefix="reissue-bench-"))
     report: Dict[str, Any] = {
-        "when": time.strftime("%Y-%m-%d %H:%M %Z"), "loadavg": " ".join(Path("/proc/loadavg").read_text().split()[:3]),
+        "when": time.strftime("%Y-%m-%d %H:%M %Z"), "loadavg": loadavg(),
         "machine": f"{os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}, rasa 3.6.21",
         "servers": [], "training": {}, "notes": [],
     }
@@ -448,7 +472,7 @@ def main() -> int:
     if not report["servers"] or report["servers"][0].name != "stock rasa init":
         print("stock was not measured: the table needs it for the ratios; nothing written")
         return 1
-    Path(args.out).write_text(render(report), encoding="utf-8")
+    write_preserving(Path(args.out), render(report))
     raw = ROOT / "var" / "bench"
     raw.mkdir(parents=True, exist_ok=True)
     (raw / "bench.json").write_text(json.dumps(

@@ -30,6 +30,8 @@ INTERRUPTIONS = frozenset(
 INTERRUPTION_CONFIDENCE = 0.7
 MAX_FAILURES_BEFORE_HELP = 2
 DIGITS_ONLY = re.compile(r"[0-9Xx\s\-]+")
+# A message that asks something ("…要交钱吗？") is a question even when the NLU is unsure of the topic.
+QUESTION = re.compile(r"[?？]|吗|么|呢|怎么|什么|多少|多久|哪里|哪儿|能不能|可不可以|是否")
 FAILURES_SLOT = "form_failures"
 
 
@@ -76,7 +78,9 @@ class ChineseFormValidationAction(FormValidationAction, ABC):
         if DIGITS_ONLY.fullmatch(latest_text(tracker)):
             return False
         name, confidence = latest_intent(tracker)
-        return name.split("/")[0] in INTERRUPTIONS and confidence >= INTERRUPTION_CONFIDENCE
+        if name.split("/")[0] not in INTERRUPTIONS:
+            return False
+        return confidence >= INTERRUPTION_CONFIDENCE or bool(QUESTION.search(latest_text(tracker)))
 
     async def get_extraction_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -154,3 +154,11 @@ async def test_bare_digits_are_always_an_answer(make_tracker, dispatcher, domain
                            slots={"progress_number": "BF2026112700001", "requested_slot": "progress_id_last4"})
     events = await ValidateProgressForm().run(dispatcher, tracker, domain)
     assert {e["name"]: e["value"] for e in events}["progress_id_last4"] == "0033"
+
+
+async def test_an_unsure_question_is_not_taken_as_a_yes(make_tracker, dispatcher, domain) -> None:
+    """"对了，补办要交钱吗" while "领过吗" is asked is a question (even at low confidence), not "对"."""
+    tracker = make_tracker("对了，补办要交钱吗", intent="faq", confidence=0.55, faq_key="fee",
+                           slots={"reissue_reason": "lost", "requested_slot": "ever_collected"})
+    slots = await run(tracker, dispatcher, domain)
+    assert "ever_collected" not in slots

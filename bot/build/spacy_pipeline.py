@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from bot.lexicon import ruler_patterns
 from bot.settings import PROJECT_ROOT

@@ -1,39 +1,13 @@
 """A whole reissue application over HTTP: real Rasa, real action server, real backend and database."""
 from __future__ import annotations
 
-import re
 import time
-from typing import List, Tuple
 
 from bot.parsing.id_number import check_digit
+from tests.e2e.applicant import APPLICATION, PHONE, REFERENCE, fill_form
 
 BODY = "37010219880512003"
 ID_NUMBER = BODY + check_digit(BODY)
-PHONE = "13800138000"
-APPLICATION = re.compile(r"申请编号是\s*(BF\d+)")
-REFERENCE = re.compile(r"受理参考号\s*([2-9A-Z]{6})")
-
-DIALOGUE: List[Tuple[str, str]] = [
-    ("我的一建证书丢了想补办", "领到手了吗"),
-    ("领过", "电子证书"),
-    ("没有电子证书", "专业"),
-    ("建筑工程", "哪年哪月"),
-    ("2018年9月", "姓名"),
-    ("张三", "身份证"),
-    (ID_NUMBER, "管理号"),
-    ("不记得", "哪个市"),
-    ("济南", "手机号"),
-    (PHONE, "请核对"),
-]
-
-
-def fill_form(stack, sender: str) -> str:
-    """Answer every question of the form; return the summary text."""
-    reply = ""
-    for message, expected in DIALOGUE:
-        reply = stack.texts(sender, message)
-        assert expected in reply, f"after {message!r} expected {expected!r}, got: {reply}"
-    return reply
 
 
 def stored_for(stack, number: str) -> dict:
@@ -44,7 +18,7 @@ def stored_for(stack, number: str) -> dict:
 def test_whole_application_is_stored_once_with_the_right_data(stack, sender) -> None:
     """A finished conversation leaves exactly one application with the applicant's data."""
     before = len(stack.proxy.posts())
-    summary = fill_form(stack, sender)
+    summary = fill_form(stack, sender, ID_NUMBER)
     assert "370102********" in summary and ID_NUMBER not in summary
     assert "138****8000" in summary and PHONE not in summary
     reply = stack.texts(sender, "确认提交")
@@ -63,7 +37,7 @@ def test_whole_application_is_stored_once_with_the_right_data(stack, sender) -> 
 
 def test_backend_failing_at_first_still_files_exactly_once(stack, sender) -> None:
     """Two 503s then success: the client retries with one Idempotency-Key; one application results."""
-    fill_form(stack, sender)
+    fill_form(stack, sender, ID_NUMBER)
     stack.proxy.fail_next(2, status=503)
     before = len(stack.proxy.posts())
     reply = stack.texts(sender, "确认提交")
@@ -76,7 +50,7 @@ def test_backend_failing_at_first_still_files_exactly_once(stack, sender) -> Non
 
 def test_backend_down_queues_truthfully_and_delivers_later(stack, sender) -> None:
     """With the backend down the applicant gets a reference (not "submitted"); the worker delivers once."""
-    fill_form(stack, sender)
+    fill_form(stack, sender, ID_NUMBER)
     stack.proxy.fail_next(1000, drop_connection=True)
     reply = stack.texts(sender, "确认提交")
     assert "提交成功" not in reply
@@ -100,7 +74,7 @@ def successes(stack, keys) -> list:
 
 def test_progress_query_needs_the_right_pair(stack, sender) -> None:
     """Number + last four digits → status; a wrong pair reveals nothing (same words as an unknown number)."""
-    fill_form(stack, sender)
+    fill_form(stack, sender, ID_NUMBER)
     number = APPLICATION.search(stack.texts(sender, "确认提交")).group(1)
     other = f"{sender}-q"
     assert "申请编号" in stack.texts(other, "我的补证到哪一步了")
@@ -136,7 +110,7 @@ def test_cancel_leaves_nothing_behind(stack, sender) -> None:
 
 def test_correction_at_the_summary(stack, sender) -> None:
     """"手机号改成…" at the summary changes the phone and shows the summary again, masked."""
-    fill_form(stack, sender)
+    fill_form(stack, sender, ID_NUMBER)
     reply = stack.texts(sender, "手机号改成13912345678")
     assert "139****5678" in reply and "请核对" in reply
 

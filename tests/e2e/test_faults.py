@@ -6,37 +6,15 @@ the application number once it is delivered. (Rasa restarted mid-form is in test
 """
 from __future__ import annotations
 
-import re
-import secrets
 import threading
 import time
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, List, Optional
 
 import pytest
 
-from bot.parsing.id_number import check_digit
+from tests.e2e.applicant import APPLICATION, REFERENCE, fill_form, synthetic_id
 
-APPLICATION = re.compile(r"申请编号(?:是)?\s*(BF\d+)")
-REFERENCE = re.compile(r"受理参考号\s*([2-9A-Z]{6})")
 DELIVERY_WAIT_S = 120.0
-
-
-def synthetic_id() -> str:
-    """A valid, made-up ID number, different for every test (the backend is searched by it)."""
-    body = f"3701021{secrets.randbelow(30) + 970}{secrets.randbelow(12) + 1:02d}{secrets.randbelow(28) + 1:02d}{secrets.randbelow(1000):03d}"
-    return body + check_digit(body)
-
-
-def fill_form(stack, sender: str, id_number: str) -> None:
-    """Answer every question of the reissue form up to the summary."""
-    steps: List[Tuple[str, str]] = [
-        ("我的一建证书丢了想补办", "领到手了吗"), ("领过", "电子证书"), ("没有电子证书", "专业"),
-        ("建筑工程", "哪年哪月"), ("2018年9月", "姓名"), ("张三", "身份证"), (id_number, "管理号"),
-        ("不记得", "哪个市"), ("济南", "手机号"), ("13800138000", "请核对"),
-    ]
-    for message, expected in steps:
-        reply = stack.texts(sender, message)
-        assert expected in reply, f"after {message!r} expected {expected!r}, got: {reply}"
 
 
 def stored(stack, id_number: str) -> List[str]:

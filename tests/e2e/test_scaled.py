@@ -8,14 +8,12 @@ store is logged loudly and shown by the health check.
 from __future__ import annotations
 
 import json
-import re
-import secrets
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, List
 
 import psycopg2
 import pytest
@@ -23,28 +21,12 @@ import redis
 import requests
 
 from bot.channels.rest import SLOW_DOWN_TEXT, SORRY_TEXT
-from bot.parsing.id_number import check_digit
 from scripts.stack import Stack
+from tests.e2e.applicant import APPLICATION, dialogue, synthetic_id
 from tests.e2e.test_fuzz import assert_fuzz_outcome, make_plan, run_fuzz
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PORTS = (15105, 15205)
-APPLICATION = re.compile(r"申请编号是\s*(BF\d+)")
-
-
-def synthetic_id() -> str:
-    """A valid, made-up ID number (Jinan, 1988) unique enough for one test."""
-    body = f"3701021{secrets.randbelow(30) + 970}{secrets.randbelow(12) + 1:02d}{secrets.randbelow(28) + 1:02d}{secrets.randbelow(1000):03d}"
-    return body + check_digit(body)
-
-
-def dialogue(id_number: str) -> List[Tuple[str, str]]:
-    """The whole application: (message, words expected in the reply)."""
-    return [
-        ("我的一建证书丢了想补办", "领到手了吗"), ("领过", "电子证书"), ("没有电子证书", "专业"),
-        ("建筑工程", "哪年哪月"), ("2018年9月", "姓名"), ("张三", "身份证"), (id_number, "管理号"),
-        ("不记得", "哪个市"), ("济南", "手机号"), ("13800138000", "请核对"),
-    ]
 
 
 def admin(statement: str) -> None:

@@ -60,6 +60,12 @@ class Stack:
     def start(self, timeout_s: float = 240.0) -> None:
         """Start every service and wait until each answers its health check."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        busy = [f"{s.name} ({s.health_url})" for s in self.services if s.health_url and _healthy(s.health_url)]
+        if busy:
+            raise RuntimeError(
+                "something already answers where this stack would listen: " + ", ".join(busy)
+                + " — stop it or choose other ports (RASA_PORT, …; E2E_PORT_OFFSET for the tests)"
+            )
         for service in self.services:
             service.log_path = self.log_dir / f"{service.name}.log"
             log = open(service.log_path, "ab")

@@ -29,7 +29,6 @@ INTERRUPTIONS = frozenset(
     }
 )
 INTERRUPTION_CONFIDENCE = 0.7
-UNSURE_FAQ_CONFIDENCE = 0.7
 MAX_FAILURES_BEFORE_HELP = 2
 DIGITS_ONLY = re.compile(r"[0-9Xx\s\-]+")
 # A message that asks something ("…要交钱吗？") is a question even when the NLU is unsure of the topic.
@@ -88,16 +87,15 @@ class ChineseFormValidationAction(FormValidationAction, ABC):
     def answer_unsure_question(dispatcher: CollectingDispatcher, tracker: Tracker, text: Text) -> bool:
         """Answer an FAQ question the NLU was unsure about ("对了，补办要交钱吗") right here, then ask again.
 
-        Confident FAQ questions are left to the form's rules; an unsure one (nlu_fallback, but a question the
-        FAQ answer selector is confident about) would otherwise be read as an answer ("对" = yes).
-        Returns whether it answered.
+        Confident FAQ questions are left to the form's rules; an unsure one (nlu_fallback whose best guess
+        is an FAQ topic) would otherwise be read as an answer ("对" = yes). Returns whether it answered.
         """
         message = tracker.latest_message or {}
         if (message.get("intent") or {}).get("name") != "nlu_fallback" or not QUESTION.search(text):
             return False
-        selected = (((message.get("response_selector") or {}).get("faq") or {}).get("response") or {})
-        key = str(selected.get("intent_response_key") or "")
-        if float(selected.get("confidence") or 0.0) < UNSURE_FAQ_CONFIDENCE or key.split("/")[-1] not in knowledge.faq_entries():
+        ranking = [item.get("name") for item in message.get("intent_ranking") or [] if item.get("name") != "nlu_fallback"]
+        key = (((message.get("response_selector") or {}).get("faq") or {}).get("response") or {}).get("intent_response_key")
+        if not ranking or ranking[0] != "faq" or not key or key.split("/")[-1] not in knowledge.faq_entries():
             return False
         dispatcher.utter_message(text=knowledge.answer(key.split("/")[-1]))
         return True

@@ -56,9 +56,7 @@ def make_tracker(domain: Dict[str, Any]) -> TrackerFactory:
             "metadata": metadata or {},
         }
         if faq_key:
-            latest["response_selector"] = {
-                "faq": {"response": {"intent_response_key": f"faq/{faq_key}", "confidence": 0.92}, "ranking": []}
-            }
+            latest["response_selector"] = {"faq": {"response": {"intent_response_key": f"faq/{faq_key}"}, "ranking": []}}
         user_event = {"event": "user", "text": text, "timestamp": 1764230400.0, "parse_data": latest, "metadata": metadata or {}}
         return Tracker(
             sender_id="unit-test",

@@ -14,7 +14,6 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.common import fail_safe, latest_intent, latest_text
-from bot import knowledge
 from bot.parsing.corrections import detect_correction
 from bot.parsing.result import Parsed
 
@@ -83,23 +82,6 @@ class ChineseFormValidationAction(FormValidationAction, ABC):
             return False
         return confidence >= INTERRUPTION_CONFIDENCE or bool(QUESTION.search(latest_text(tracker)))
 
-    @staticmethod
-    def answer_unsure_question(dispatcher: CollectingDispatcher, tracker: Tracker, text: Text) -> bool:
-        """Answer an FAQ question the NLU was unsure about ("对了，补办要交钱吗") right here, then ask again.
-
-        Confident FAQ questions are left to the form's rules; an unsure one (nlu_fallback whose best guess
-        is an FAQ topic) would otherwise be read as an answer ("对" = yes). Returns whether it answered.
-        """
-        message = tracker.latest_message or {}
-        if (message.get("intent") or {}).get("name") != "nlu_fallback" or not QUESTION.search(text):
-            return False
-        ranking = [item.get("name") for item in message.get("intent_ranking") or [] if item.get("name") != "nlu_fallback"]
-        key = (((message.get("response_selector") or {}).get("faq") or {}).get("response") or {}).get("intent_response_key")
-        if not ranking or ranking[0] != "faq" or not key or key.split("/")[-1] not in knowledge.faq_entries():
-            return False
-        dispatcher.utter_message(text=knowledge.answer(key.split("/")[-1]))
-        return True
-
     async def get_extraction_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
@@ -122,8 +104,6 @@ class ChineseFormValidationAction(FormValidationAction, ABC):
             found = field.find(text, tracker) if field.find else None
             if found is not None:
                 values[requested] = found
-            elif self.answer_unsure_question(dispatcher, tracker, text):
-                values[FAILURES_SLOT] = tracker.get_slot(FAILURES_SLOT) or {}
             elif not self.is_interruption(tracker):
                 values[requested] = text
 

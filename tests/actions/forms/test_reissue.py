@@ -162,15 +162,3 @@ async def test_an_unsure_question_is_not_taken_as_a_yes(make_tracker, dispatcher
                            slots={"reissue_reason": "lost", "requested_slot": "ever_collected"})
     slots = await run(tracker, dispatcher, domain)
     assert "ever_collected" not in slots
-
-
-async def test_an_unsure_faq_question_is_answered_inside_the_form(make_tracker, dispatcher, domain, said) -> None:
-    """"对了，补办要交钱吗" at low confidence (nlu_fallback, best guess faq/fee) is answered, and the
-    question asked stays open (no slot taken, the form goes on)."""
-    tracker = make_tracker("对了，补办要交钱吗", intent="nlu_fallback", confidence=0.45, faq_key="fee",
-                           slots={"reissue_reason": "lost", "requested_slot": "ever_collected"})
-    tracker.latest_message["intent_ranking"] = [{"name": "nlu_fallback", "confidence": 0.45},
-                                                {"name": "faq", "confidence": 0.44}, {"name": "affirm", "confidence": 0.4}]
-    slots = await run(tracker, dispatcher, domain)
-    assert "ever_collected" not in slots and slots["requested_slot"] == "ever_collected"
-    assert "不收费" in said()

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import can_upload_photo, fail_safe, first_entity
-from actions.forms.base import ChineseFormValidationAction, Field
+from actions.forms.base import QUESTION, ChineseFormValidationAction, Field
 from actions.wiring import backend_client
 from bot import knowledge
 from bot.lexicon import Qualification, find_city, find_level, find_other_service, find_qualification
@@ -58,11 +58,16 @@ def parse_reason(text: Text, tracker: Tracker) -> Parsed:
     return Parsed.failure("reason", "请告诉我证书是遗失了、损坏了，还是一直没有领取。")
 
 
+def yes_no(text: Text) -> Optional[bool]:
+    """A yes/no answer; a question ("对了，要交钱吗") is never one."""
+    return None if QUESTION.search(text) else answers.parse_yes_no(text)
+
+
 def parse_collected(text: Text, tracker: Tracker) -> Parsed:
     """Was the certificate ever collected: yes / no."""
-    value = answers.parse_yes_no(text)
+    value = yes_no(text)
     if value is None:
-        return Parsed.failure("yes_no", "请回答“领过”或“没领过”。")
+        return Parsed.failure("yes_no", "先确认一下：这本证书您领到手过吗？请回答“领过”或“没领过”，其他问题稍后再问我就行。")
     return Parsed.success("yes" if value else "no")
 
 
@@ -70,7 +75,7 @@ def parse_ecert(text: Text, tracker: Tracker) -> Parsed:
     """Has an e-certificate been issued: yes / no / don't know."""
     if DONT_KNOW.search(text):
         return Parsed.success("unknown")
-    value = answers.parse_yes_no(text)
+    value = yes_no(text)
     if value is None:
         return Parsed.failure("yes_no", "请回答“有”“没有”或“不清楚”。")
     return Parsed.success("yes" if value else "no")
@@ -224,7 +229,7 @@ def parse_photo(text: Text, tracker: Tracker) -> Parsed:
 
 def parse_confirmation(text: Text, tracker: Tracker) -> Parsed:
     """The applicant confirms the summary."""
-    if re.search(r"确认|提交|没问题|无误|正确", text) or answers.parse_yes_no(text) is True:
+    if not QUESTION.search(text) and (re.search(r"确认|提交|没问题|无误|正确", text) or answers.parse_yes_no(text) is True):
         return Parsed.success("yes")
     return Parsed.failure(
         "confirm", "请直接告诉我要改哪一项，比如“姓名改成李四”“手机号写错了”；信息无误请回复“确认提交”。"

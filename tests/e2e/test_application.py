@@ -94,7 +94,7 @@ def test_question_in_the_middle_then_the_form_resumes(stack, sender) -> None:
     """An FAQ mid-form is answered and the same question comes back."""
     stack.texts(sender, "我要申请补发证书")
     stack.texts(sender, "证书遗失了")
-    reply = stack.texts(sender, "对了，补办要交钱吗")
+    reply = stack.texts(sender, "补办要交钱吗？")
     assert "不收费" in reply and "领到手了吗" in reply
 
 

@@ -162,3 +162,12 @@ async def test_an_unsure_question_is_not_taken_as_a_yes(make_tracker, dispatcher
                            slots={"reissue_reason": "lost", "requested_slot": "ever_collected"})
     slots = await run(tracker, dispatcher, domain)
     assert "ever_collected" not in slots
+
+
+@pytest.mark.parametrize("text", ["对了，补办要交钱吗", "是不是要登报？", "对，这个要多久呢"])
+async def test_a_question_is_never_a_yes(make_tracker, dispatcher, domain, text) -> None:
+    """However the NLU labels it, a question is not recorded as "yes, collected"."""
+    tracker = make_tracker(text, intent="nlu_fallback", confidence=0.45,
+                           slots={"reissue_reason": "lost", "requested_slot": "ever_collected"})
+    slots = await run(tracker, dispatcher, domain)
+    assert slots.get("ever_collected") is None

@@ -1,23 +1,29 @@
-"""Tracker stores that never fail silently: every failure is logged at ERROR and shown by a health check.
+"""Stores for several Rasa processes: a tracker store that never fails silently, a lock store that is atomic.
 
 Rasa wraps every tracker store in `FailSafeTrackerStore`, which falls back to an in-memory store when the
 real one fails: conversations then live in one process only and vanish on restart, with one log line.
 `ObservedSQLTrackerStore` (use it as `tracker_store.type: bot.stores.ObservedSQLTrackerStore`) records
 each failure, logs it loudly without personal data, and `tracker_store_health()` reports it, probing the
-database, for `GET /webhooks/rest/health`.
+database, for `GET /webhooks/rest/health`. `AtomicRedisLockStore` (`lock_store.type:
+bot.stores.AtomicRedisLockStore`) changes Redis ticket locks in transactions, so two processes can never
+serve one sender at the same time.
 """
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 import time
 import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text, TypeVar
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text, Tuple, TypeVar
 
+from rasa.core.lock import TicketLock
+from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.utils.endpoints import EndpointConfig
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.parsing.masking import scrub
@@ -182,3 +188,88 @@ async def tracker_store_health(probe: bool = True) -> Dict[str, Any]:
         for store in stores:
             await store.probe()
     return summarize([store.health.snapshot() for store in stores])
+
+
+class AtomicRedisLockStore(RedisLockStore):
+    """Rasa's Redis lock store with atomic ticket changes (WATCH/MULTI), for several Rasa processes.
+
+    The open-source `RedisLockStore` reads a conversation's lock, changes it and writes it back in three
+    steps. Two processes receiving messages of one sender at once can both read "no lock", both take ticket
+    0 and handle the sender concurrently (the SQL tracker store then drops events), or one can overwrite the
+    other's ticket and leave it waiting until the lock expires. Here every change is one optimistic
+    transaction on the lock's key, retried when another process changed it in between.
+    """
+
+    def __init__(self, endpoint_config: Optional[EndpointConfig] = None, **kwargs: Any) -> None:
+        """Connect like `RedisLockStore`, from an endpoints.yml section or keyword arguments."""
+        if endpoint_config is not None:
+            kwargs = {"host": endpoint_config.url or "localhost", **endpoint_config.kwargs, **kwargs}
+        super().__init__(**kwargs)
+
+    def _transact(self, conversation_id: Text,
+                  change: Callable[[Optional[TicketLock]], Tuple[Optional[TicketLock], T, bool]]) -> T:
+        """Apply `change` (lock → new lock or None to delete, result, write?) atomically; return the result."""
+        import redis
+
+        key = self.key_prefix + conversation_id
+        with self.red.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(key)
+                    raw = pipe.get(key)
+                    lock = TicketLock.from_dict(json.loads(raw)) if raw else None
+                    new_lock, result, write = change(lock)
+                    pipe.multi()
+                    if write and new_lock is None:
+                        pipe.delete(key)
+                    elif write:
+                        pipe.set(key, new_lock.dumps())
+                    pipe.execute()
+                    return result
+                except redis.WatchError:
+                    continue
+
+    def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        """A new ticket for the conversation, created and stored in one transaction."""
+        def change(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], int, bool]:
+            """Create the lock if needed and take the next ticket."""
+            lock = lock or self.create_lock(conversation_id)
+            return lock, lock.issue_ticket(lock_lifetime), True
+
+        try:
+            return self._transact(conversation_id, change)
+        except Exception as error:  # noqa: BLE001 - Rasa expects LockError
+            raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
+
+    def update_lock(self, conversation_id: Text) -> None:
+        """Drop expired tickets in one transaction."""
+        def change(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], None, bool]:
+            """Remove expired tickets of an existing lock."""
+            if lock is None:
+                return None, None, False
+            lock.remove_expired_tickets()
+            return lock, None, True
+
+        self._transact(conversation_id, change)
+
+    def finish_serving(self, conversation_id: Text, ticket_number: int) -> None:
+        """Remove a served ticket in one transaction."""
+        def change(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], None, bool]:
+            """Remove `ticket_number` from an existing lock."""
+            if lock is None:
+                return None, None, False
+            lock.remove_ticket_for(ticket_number)
+            return lock, None, True
+
+        self._transact(conversation_id, change)
+
+    def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
+        """Remove the served ticket, and the lock when nobody waits, in one transaction."""
+        def change(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], None, bool]:
+            """Remove the ticket; delete the lock if no other ticket is left."""
+            if lock is None:
+                return None, None, False
+            lock.remove_ticket_for(ticket_number)
+            return (lock if lock.is_someone_waiting() else None), None, True
+
+        self._transact(conversation_id, change)

@@ -138,5 +138,29 @@ def test_scaled_endpoints_name_this_store_and_expand_every_variable(monkeypatch:
     assert endpoints.action.url == "http://127.0.0.1:15055/webhook"
     assert endpoints.tracker_store.type == "bot.stores.ObservedSQLTrackerStore"
     assert endpoints.tracker_store.url == values["TRACKER_STORE_URL"]
-    assert endpoints.lock_store.type == "redis" and endpoints.lock_store.url == "127.0.0.1"
+    assert endpoints.lock_store.type == "bot.stores.AtomicRedisLockStore" and endpoints.lock_store.url == "127.0.0.1"
     assert endpoints.lock_store.kwargs == {"port": "6379", "db": "1", "key_prefix": "abc"}
+
+
+def test_atomic_lock_store_never_hands_out_a_ticket_twice() -> None:
+    """Two stores (two processes) issuing 2×40 tickets at once on real Redis: 80 distinct tickets, all kept."""
+    import uuid
+    from concurrent.futures import ThreadPoolExecutor
+
+    import redis
+
+    from bot.stores import AtomicRedisLockStore
+    from rasa.utils.endpoints import EndpointConfig
+
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    config = EndpointConfig(url="127.0.0.1", type="bot.stores.AtomicRedisLockStore", port=6379, db=1, key_prefix=prefix)
+    stores = [AtomicRedisLockStore(endpoint_config=config), AtomicRedisLockStore(endpoint_config=config)]
+    with ThreadPoolExecutor(8) as pool:
+        tickets = list(pool.map(lambda i: stores[i % 2].issue_ticket("alice", 60), range(80)))
+    assert sorted(tickets) == list(range(80))
+    lock = stores[0].get_lock("alice")
+    assert lock is not None and len(lock.tickets) == 80 and lock.is_locked(1) and not lock.is_locked(0)
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda t: stores[t % 2].cleanup("alice", t), tickets))
+    assert stores[1].get_lock("alice") is None
+    assert not list(redis.Redis(host="127.0.0.1", port=6379, db=1).scan_iter(f"{prefix}*"))

@@ -48,7 +48,7 @@ def idempotency_key(tracker: Tracker) -> Text:
     """A key fixed by the confirming message, so a re-run of this action can never file twice."""
     last_user = next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
     seed = f"{tracker.sender_id}:{last_user.get('timestamp')}:{last_user.get('message_id')}"
-    return hashlib.sha256(seed.encode("utf-8")).hexdigest()[:40]
+    return hashlib.sha256(seed.encode("utf-8")).hexdigest()[:32]  # the outbox key column holds 32
 
 
 def next_steps_text() -> Text:

@@ -200,12 +200,6 @@ def test_process_killed_mid_form_is_invisible(scaled: Scaled, stack) -> None:
     assert [a["number"] for a in stack.backend_applications(id_number)] == [number]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="actions/services/outbox.py keeps keys in String(32) but actions/submit.py makes 40-character keys: "
-    "PostgreSQL refuses every submission of `make run-scaled` (SQLite never checks lengths). Remove this mark "
-    "when the column is widened.",
-)
 def test_outbox_on_postgresql_takes_the_submit_actions_keys(scaled: Scaled) -> None:
     """The production outbox (PostgreSQL) stores an application under the key the submit action derives."""
     from rasa_sdk import Tracker

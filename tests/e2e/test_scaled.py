@@ -21,23 +21,12 @@ import redis
 import requests
 
 from bot.channels.rest import SLOW_DOWN_TEXT, SORRY_TEXT
+from scripts.bench import admin_sql as admin
 from scripts.stack import Stack
 from tests.e2e.applicant import APPLICATION, dialogue, synthetic_id
 from tests.e2e.test_fuzz import assert_fuzz_outcome, make_plan, run_fuzz
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PORTS = (15105, 15205)
-
-
-def admin(statement: str) -> None:
-    """One autocommit statement on PostgreSQL's maintenance database."""
-    connection = psycopg2.connect(PG_ADMIN)
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(statement)
-    finally:
-        connection.close()
 
 
 @dataclass

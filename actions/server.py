@@ -15,6 +15,9 @@ def main() -> None:
     settings = get_settings()
     configure_logging()
     os.environ.setdefault("SANIC_HOST", settings.host)
+    # Rasa's client keeps idle connections for 15 s; a server that closes them sooner (Sanic's default is
+    # 5 s) races with a request reusing one ("Cannot write to closing transport"), so the server waits longer.
+    os.environ["SANIC_KEEP_ALIVE_TIMEOUT"] = str(settings.action_keep_alive_s)
     logging.getLogger(__name__).info("action server on %s:%s", os.environ["SANIC_HOST"], settings.action_port)
     run("actions", port=settings.action_port, cors_origins=None, auto_reload=False)
 

@@ -76,6 +76,7 @@ class Settings:
     redis_lock_db: int = 1
     lock_key_prefix: str = "reissue"
     rest_intent_payloads: str = "greet,deny,affirm"
+    action_keep_alive_s: float = 60.0
 
 
 def get_settings() -> Settings:
@@ -126,4 +127,5 @@ def get_settings() -> Settings:
         redis_lock_db=_int("REDIS_LOCK_DB", 1),
         lock_key_prefix=_env("LOCK_KEY_PREFIX", "reissue"),
         rest_intent_payloads=_env("REST_INTENT_PAYLOADS", "greet,deny,affirm"),
+        action_keep_alive_s=_float("ACTION_KEEP_ALIVE", 60.0),
     )

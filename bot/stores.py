@@ -11,6 +11,7 @@ serve one sender at the same time.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import threading
@@ -109,12 +110,43 @@ def observed_stores() -> List["ObservedSQLTrackerStore"]:
     return list(_registry())
 
 
+class StoredCounts:
+    """How many of a tracker object's events are already in the database, for trackers this process loaded.
+
+    Rasa's SQL store saves twice per message and each time counts the sender's rows (a query with a
+    sub-query) to find the new events. The tracker it saves is the one it retrieved under the sender's
+    lock, so the count is already known here: events after it are new. Keyed by object identity and held
+    weakly, so copies and trackers from elsewhere fall back to counting in the database.
+    """
+
+    def __init__(self) -> None:
+        """No tracker known yet."""
+        self._counts: Dict[int, Tuple["weakref.ref[DialogueStateTracker]", int]] = {}
+
+    def remember(self, tracker: DialogueStateTracker) -> None:
+        """Every event `tracker` holds now is stored."""
+        key = id(tracker)
+        self._counts[key] = (weakref.ref(tracker, lambda _gone, key=key: self._counts.pop(key, None)), len(tracker.events))
+
+    def known(self, tracker: DialogueStateTracker) -> Optional[int]:
+        """How many of `tracker`'s events are stored, if this very object was loaded or saved here."""
+        entry = self._counts.get(id(tracker))
+        if entry is None or entry[0]() is not tracker:
+            return None
+        return entry[1]
+
+    def __len__(self) -> int:
+        """How many trackers are known."""
+        return len(self._counts)
+
+
 class ObservedSQLTrackerStore(SQLTrackerStore):
     """Rasa's SQL tracker store that logs every failure at ERROR and keeps counts for the health check."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Connect like `SQLTrackerStore` (which waits for the database), then register for health checks."""
         super().__init__(*args, **kwargs)
+        self.stored = StoredCounts()
         self.health = StoreHealth(name=f"sql:{self.engine.url.get_backend_name()}/{self.engine.url.database}")
         _registry().add(self)
         logger.info("tracker store: %s (observed)", self.health.name)
@@ -137,7 +169,10 @@ class ObservedSQLTrackerStore(SQLTrackerStore):
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """The tracker of the latest session, observed."""
-        return await self._observed("retrieve", lambda: SQLTrackerStore.retrieve(self, sender_id))
+        tracker = await self._observed("retrieve", lambda: SQLTrackerStore.retrieve(self, sender_id))
+        if tracker is not None:
+            self.stored.remember(tracker)
+        return tracker
 
     async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
         """The tracker of every session, observed."""
@@ -148,6 +183,14 @@ class ObservedSQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Append the tracker's new events, observed."""
         await self._observed("save", lambda: SQLTrackerStore.save(self, tracker))
+        self.stored.remember(tracker)
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterable:
+        """The events not stored yet: after the known count, else after the count in the database."""
+        known = self.stored.known(tracker)
+        if known is None:
+            return super()._additional_events(session, tracker)
+        return itertools.islice(tracker.events, known, len(tracker.events))
 
     async def keys(self) -> Iterable[Text]:
         """Every sender id, observed."""

@@ -138,9 +138,12 @@ async def run_load(url: str, scenario: str, turns: List[str], concurrency: int, 
     )
 
 
+MIN_MESSAGES = 300  # per level: a few seconds of load, so one slow moment does not decide a percentile
+
+
 def conversations_for(concurrency: int, turns: int) -> int:
-    """How many conversations a level runs: at least one per user and at least ~30 messages in all."""
-    return max(concurrency, -(-30 // turns))
+    """How many conversations a level runs: at least one per user and at least MIN_MESSAGES in all."""
+    return max(concurrency, -(-MIN_MESSAGES // turns))
 
 
 def rss_tree_mb(pid: int) -> float:

@@ -15,6 +15,7 @@ from bot.parsing.id_number import check_digit
 from bot.stores import (
     ObservedSQLTrackerStore,
     StoreHealth,
+    StoredCounts,
     TrackerStoreUnavailable,
     describe_error,
     observed_stores,
@@ -59,6 +60,48 @@ async def test_saves_and_retrieves_like_the_sql_store(store: ObservedSQLTrackerS
     assert [type(e).__name__ for e in tracker.events] == ["ActionExecuted", "UserUttered"]
     assert await store.keys() == ["alice"]
     assert store.health.snapshot()["status"] == "ok" and store.health.failures == 0
+
+
+def row_count(store: ObservedSQLTrackerStore, sender: str) -> int:
+    """How many event rows the database holds for `sender`."""
+    with store.engine.connect() as connection:
+        return connection.execute(sa.text("SELECT count(*) FROM events WHERE sender_id = :s"), {"s": sender}).scalar()
+
+
+async def test_saving_one_retrieved_tracker_twice_appends_each_event_once(store: ObservedSQLTrackerStore) -> None:
+    """Rasa saves the tracker it retrieved twice per message: the known count finds the new events."""
+    await store.save(tracker_with("bob", "你好"))
+    tracker = await store.retrieve("bob")
+    assert store.stored.known(tracker) == 2
+    tracker.update(UserUttered("补办要钱吗", {"name": "faq", "confidence": 1.0}))
+    await store.save(tracker)
+    tracker.update(ActionExecuted("utter_faq"))
+    await store.save(tracker)
+    await store.save(tracker)
+    assert row_count(store, "bob") == 4
+    again = await store.retrieve("bob")
+    assert [type(e).__name__ for e in again.events] == ["ActionExecuted", "UserUttered", "UserUttered", "ActionExecuted"]
+
+
+async def test_a_tracker_this_store_never_loaded_is_diffed_against_the_database(store: ObservedSQLTrackerStore) -> None:
+    """A copy (another object) falls back to counting rows, so nothing is written twice."""
+    await store.save(tracker_with("carol", "你好"))
+    loaded = await store.retrieve("carol")
+    copy = loaded.copy()
+    assert store.stored.known(copy) is None
+    copy.update(ActionExecuted("utter_greet"))
+    await store.save(copy)
+    assert row_count(store, "carol") == 3
+
+
+def test_stored_counts_forget_trackers_that_are_gone() -> None:
+    """Entries are weak: a tracker that is garbage collected leaves nothing behind."""
+    counts = StoredCounts()
+    tracker = tracker_with("dave", "你好")
+    counts.remember(tracker)
+    assert counts.known(tracker) == 2 and len(counts) == 1
+    del tracker
+    assert len(counts) == 0
 
 
 async def test_failure_is_logged_at_error_without_personal_data(

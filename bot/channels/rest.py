@@ -31,6 +31,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.rasa_fixes import install_rasa_fixes
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -201,6 +202,7 @@ class RestInput(RasaRestInput):
                 return default
 
         install_log_scrubber()
+        install_rasa_fixes()
         return cls(
             rate_limit=pick("rate_limit", settings.rest_rate_limit, int),
             rate_window_s=pick("rate_window_s", settings.rest_rate_window_s, float),

@@ -27,6 +27,7 @@ from bot.channels.wechat_crypto import (
 )
 from bot.channels.wechat_render import Choice, is_handoff_request, render_turn, resolve_choice
 from bot.channels.wechat_state import TTLCache, mask_openid
+from bot.rasa_fixes import install_rasa_fixes
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -182,6 +183,7 @@ class WeChatInput(InputChannel):
         """Build the channel from credentials.yml, falling back to the settings for empty values."""
         creds = credentials or {}
         settings = get_settings()
+        install_rasa_fixes()
         return cls(
             token=_credential(creds, ("token",), settings.wechat_token),
             aes_key=_credential(creds, ("aes_key", "encoding_aes_key"), settings.wechat_aes_key),

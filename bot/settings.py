@@ -77,6 +77,7 @@ class Settings:
     lock_key_prefix: str = "reissue"
     rest_intent_payloads: str = "greet,deny,affirm"
     action_keep_alive_s: float = 60.0
+    wechat_state_redis_url: str = ""
 
 
 def get_settings() -> Settings:
@@ -128,4 +129,5 @@ def get_settings() -> Settings:
         lock_key_prefix=_env("LOCK_KEY_PREFIX", "reissue"),
         rest_intent_payloads=_env("REST_INTENT_PAYLOADS", "greet,deny,affirm"),
         action_keep_alive_s=_float("ACTION_KEEP_ALIVE", 60.0),
+        wechat_state_redis_url=_env("WECHAT_STATE_REDIS_URL", ""),
     )

@@ -11,7 +11,7 @@ import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Optional, Set, Tuple, Union
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -26,7 +26,7 @@ from bot.channels.wechat_crypto import (
     check_signature,
 )
 from bot.channels.wechat_render import Choice, is_handoff_request, render_turn, resolve_choice
-from bot.channels.wechat_state import TTLCache, mask_openid
+from bot.channels.wechat_state import MemoryWeChatState, RedisWeChatState, mask_openid
 from bot.rasa_fixes import install_rasa_fixes
 from bot.settings import get_settings
 
@@ -193,6 +193,7 @@ class WeChatInput(InputChannel):
             appid=_credential(creds, ("appid", "app_id"), settings.wechat_appid),
             secret=_credential(creds, ("secret", "app_secret"), settings.wechat_secret),
             api_base=_credential(creds, ("api_base",), settings.wechat_api_base),
+            state_redis_url=_credential(creds, ("state_redis_url",), settings.wechat_state_redis_url),
         )
 
     def __init__(
@@ -208,8 +209,9 @@ class WeChatInput(InputChannel):
         dedupe_ttl_s: float = 600.0,
         choice_ttl_s: float = 6 * 3600.0,
         max_users: int = 10000,
+        state_redis_url: str = "",
     ) -> None:
-        """Configure the channel; the API client is created on first use."""
+        """Configure the channel; the API client is created on first use; state in Redis when a URL is given."""
         self.token = token
         self.appid = appid
         self.secret = secret
@@ -218,8 +220,10 @@ class WeChatInput(InputChannel):
         self.crypto: Optional[MessageCrypto] = MessageCrypto(token, keys, appid) if keys else None
         self._api = api_client
         self._cache_dir = cache_dir
-        self._seen: TTLCache[str, bool] = TTLCache(max_users * 5, dedupe_ttl_s)
-        self._choices: TTLCache[str, List[Choice]] = TTLCache(max_users, choice_ttl_s)
+        memory = MemoryWeChatState(max_users, dedupe_ttl_s, choice_ttl_s)
+        self.state: Union[MemoryWeChatState, RedisWeChatState] = (
+            RedisWeChatState(state_redis_url, memory, dedupe_ttl_s, choice_ttl_s) if state_redis_url else memory
+        )
         self._locks: Dict[str, List[Any]] = {}
         self._tasks: Set["asyncio.Task[None]"] = set()
         if not token:
@@ -233,9 +237,9 @@ class WeChatInput(InputChannel):
             self._api = WeChatApiClient(self.appid, self.secret, self.api_base, cache_dir)
         return self._api
 
-    def remembered_choices(self, openid: str) -> Optional[List[Choice]]:
+    async def remembered_choices(self, openid: str) -> Optional[List[Choice]]:
         """Return the numbered choices last offered to `openid`, if still remembered."""
-        return self._choices.get(openid)
+        return await self.state.choices(openid)
 
     async def wait_idle(self, timeout: float = 10.0) -> None:
         """Wait until every background turn has finished (used by tests and at shutdown)."""
@@ -278,7 +282,7 @@ class WeChatInput(InputChannel):
             text = incoming.text
             metadata = dict(incoming.metadata)
             if incoming.kind == "text":
-                chosen = resolve_choice(text, self._choices.get(openid) or [])
+                chosen = resolve_choice(text, await self.state.choices(openid) or [])
                 if chosen is not None:
                     metadata["wechat_choice"] = {"number": chosen.number, "title": chosen.title}
                     text = chosen.payload
@@ -301,9 +305,9 @@ class WeChatInput(InputChannel):
             if not payloads and failed:
                 payloads = [{"msgtype": "text", "text": {"content": SORRY_TEXT}}]
             if rendered.choices:
-                self._choices.set(openid, rendered.choices)
+                await self.state.remember_choices(openid, rendered.choices)
             elif payloads:
-                self._choices.pop(openid)
+                await self.state.forget_choices(openid)
             if rendered.truncated:
                 logger.warning("wechat.turn.truncated user=%s", mask_openid(openid))
             sent = 0
@@ -404,11 +408,11 @@ class WeChatInput(InputChannel):
 
             if msg_type == "text" and is_handoff_request(str(push.get("Content") or "")):
                 logger.info("wechat.transfer user=%s", mask_openid(openid))
-                self._choices.pop(openid)
+                await self.state.forget_choices(openid)
                 return self._passive_reply(transfer_reply(push), fmt, key_index, request.args.get("nonce", ""))
 
             key = dedupe_key(push)
-            if key is not None and not self._seen.add_if_absent(key, True):
+            if key is not None and not await self.state.first_time(key):
                 logger.info("wechat.push.duplicate user=%s", mask_openid(openid))
                 return response.text("success")
             incoming = interpret(push)

@@ -1,9 +1,21 @@
-"""Small in-memory state for the WeChat channel: a bounded TTL cache and openid masking."""
+"""The WeChat channel's state: pushes already seen (WeChat retries) and the numbered choices last offered.
+
+`MemoryWeChatState` keeps them in this process (`make run`). `RedisWeChatState` shares them between every
+Rasa process and Sanic worker (`make run-scaled`), so a retry that lands on another worker is still
+recognised and a "2" typed to another worker still means the second button; it falls back to memory,
+with a warning, while Redis does not answer.
+"""
 from __future__ import annotations
 
+import json
+import logging
 import time
 from collections import OrderedDict
-from typing import Callable, Generic, Hashable, Optional, Tuple, TypeVar
+from typing import Any, Callable, Generic, Hashable, List, Optional, Tuple, TypeVar
+
+from bot.channels.wechat_render import Choice
+
+logger = logging.getLogger(__name__)
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -80,3 +92,103 @@ class TTLCache(Generic[K, V]):
         """Return the number of live entries."""
         self._purge(self._clock())
         return len(self._data)
+
+
+class MemoryWeChatState:
+    """Seen pushes and offered choices in this process only."""
+
+    def __init__(self, max_users: int = 10000, dedupe_ttl_s: float = 600.0, choice_ttl_s: float = 6 * 3600.0) -> None:
+        """Bounded caches: five pushes per user, one list of choices per user."""
+        self._seen: TTLCache[str, bool] = TTLCache(max_users * 5, dedupe_ttl_s)
+        self._choices: TTLCache[str, List[Choice]] = TTLCache(max_users, choice_ttl_s)
+
+    async def first_time(self, key: str) -> bool:
+        """Record the push `key`; False when it was already seen (a WeChat retry)."""
+        return self._seen.add_if_absent(key, True)
+
+    async def choices(self, openid: str) -> Optional[List[Choice]]:
+        """The choices last offered to `openid`, if still remembered."""
+        return self._choices.get(openid)
+
+    async def remember_choices(self, openid: str, choices: List[Choice]) -> None:
+        """Remember the choices just offered to `openid`."""
+        self._choices.set(openid, list(choices))
+
+    async def forget_choices(self, openid: str) -> None:
+        """Forget `openid`'s choices (the last reply offered none)."""
+        self._choices.pop(openid)
+
+
+def encode_choices(choices: List[Choice]) -> str:
+    """Choices as compact JSON."""
+    return json.dumps([[c.number, c.title, c.payload] for c in choices], ensure_ascii=False)
+
+
+def decode_choices(raw: Any) -> Optional[List[Choice]]:
+    """Choices from `encode_choices`' JSON; None when absent or unreadable."""
+    if raw is None:
+        return None
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+        return [Choice(int(n), str(t), str(p)) for n, t, p in json.loads(text)]
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return None
+
+
+class RedisWeChatState:
+    """Seen pushes and offered choices in Redis, shared by every process; memory while Redis is down."""
+
+    def __init__(self, url: str, fallback: MemoryWeChatState, dedupe_ttl_s: float = 600.0,
+                 choice_ttl_s: float = 6 * 3600.0, prefix: str = "reissue:wechat", client: Any = None) -> None:
+        """Use Redis at `url` (redis://host:port/db); `client` replaces it in tests."""
+        self.url, self.fallback, self.prefix = url, fallback, prefix
+        self.dedupe_ttl_s, self.choice_ttl_s = int(max(1, dedupe_ttl_s)), int(max(1, choice_ttl_s))
+        self._client = client
+        self._warned_at = 0.0
+
+    def _redis(self) -> Any:
+        """The asyncio Redis client, created on first use."""
+        if self._client is None:
+            import redis.asyncio as aioredis
+
+            self._client = aioredis.from_url(self.url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        return self._client
+
+    def _down(self, error: BaseException) -> None:
+        """Warn (at most once a minute) that this process is using its own memory."""
+        if time.monotonic() - self._warned_at > 60:
+            self._warned_at = time.monotonic()
+            logger.warning("wechat state: Redis unavailable (%s), using this process's memory", type(error).__name__)
+
+    async def first_time(self, key: str) -> bool:
+        """SET NX: only the first process to see a push gets True."""
+        try:
+            stored = await self._redis().set(f"{self.prefix}:seen:{key}", b"1", nx=True, ex=self.dedupe_ttl_s)
+            return bool(stored)
+        except Exception as error:  # noqa: BLE001 - the channel must keep answering
+            self._down(error)
+            return await self.fallback.first_time(key)
+
+    async def choices(self, openid: str) -> Optional[List[Choice]]:
+        """The choices last offered to `openid`, from Redis."""
+        try:
+            return decode_choices(await self._redis().get(f"{self.prefix}:choices:{openid}"))
+        except Exception as error:  # noqa: BLE001
+            self._down(error)
+            return await self.fallback.choices(openid)
+
+    async def remember_choices(self, openid: str, choices: List[Choice]) -> None:
+        """Store the choices with their time to live."""
+        try:
+            await self._redis().set(f"{self.prefix}:choices:{openid}", encode_choices(choices), ex=self.choice_ttl_s)
+        except Exception as error:  # noqa: BLE001
+            self._down(error)
+            await self.fallback.remember_choices(openid, choices)
+
+    async def forget_choices(self, openid: str) -> None:
+        """Delete the stored choices."""
+        try:
+            await self._redis().delete(f"{self.prefix}:choices:{openid}")
+        except Exception as error:  # noqa: BLE001
+            self._down(error)
+        await self.fallback.forget_choices(openid)

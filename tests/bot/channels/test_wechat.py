@@ -145,13 +145,13 @@ async def test_digit_answer_is_translated_to_the_button_payload(harness: Channel
     harness.rasa.script["我要补发"] = [{"text": "遗失还是损毁？", "buttons": BUTTONS}]
     await harness.post(as_json(push("我要补发")))
     await harness.channel.wait_idle()
-    assert [c.number for c in harness.channel.remembered_choices(OPENID) or []] == [1, 2]
+    assert [c.number for c in await harness.channel.remembered_choices(OPENID) or []] == [1, 2]
     await harness.post(as_json(push("２")))
     await harness.channel.wait_idle()
     assert harness.rasa.texts[-1] == BUTTONS[1]["payload"]
     assert harness.rasa.received[-1].metadata["wechat_choice"] == {"number": 2, "title": "损毁"}
     # The reply to that turn had no buttons, so a later "1" is plain text again.
-    assert harness.channel.remembered_choices(OPENID) is None
+    assert await harness.channel.remembered_choices(OPENID) is None
     await harness.post(as_json(push("1")))
     await harness.channel.wait_idle()
     assert harness.rasa.texts[-1] == "1"

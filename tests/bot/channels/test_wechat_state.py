@@ -1,11 +1,21 @@
 """Tests of the WeChat channel's bounded TTL cache and openid masking."""
 from __future__ import annotations
 
-from typing import List
+import logging
+import uuid
+from typing import Iterator, List
 
 import pytest
 
-from bot.channels.wechat_state import TTLCache, mask_openid
+from bot.channels.wechat_render import Choice
+from bot.channels.wechat_state import (
+    MemoryWeChatState,
+    RedisWeChatState,
+    TTLCache,
+    decode_choices,
+    encode_choices,
+    mask_openid,
+)
 
 
 class FakeClock:
@@ -68,3 +78,63 @@ def test_mask_openid_hides_the_middle() -> None:
     assert masked == "oUpF***6o" and openid not in masked
     assert mask_openid("abc") == "ab***"
     assert mask_openid("") == "-" and mask_openid(None) == "-"
+
+
+# --- shared state: seen pushes and offered choices -------------------------------------------------
+
+CHOICES = [Choice(1, "遗失", "证书遗失了"), Choice(2, "损毁", '/inform{"r":"损毁"}')]
+
+
+async def test_memory_state_sees_a_push_once_and_keeps_choices() -> None:
+    """A retry is recognised; choices are remembered until forgotten."""
+    state = MemoryWeChatState(max_users=10)
+    assert await state.first_time("msg:1") is True
+    assert await state.first_time("msg:1") is False
+    await state.remember_choices("openid-a", CHOICES)
+    assert await state.choices("openid-a") == CHOICES
+    await state.forget_choices("openid-a")
+    assert await state.choices("openid-a") is None
+
+
+def test_choices_survive_encoding_and_garbage_reads_as_none() -> None:
+    """JSON round trip keeps number, title and payload; unreadable values are treated as absent."""
+    assert decode_choices(encode_choices(CHOICES).encode("utf-8")) == CHOICES
+    assert decode_choices(None) is None
+    assert decode_choices(b"\xff\xfe") is None
+    assert decode_choices("[[1, 2]]") is None
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A unique key prefix on the machine's Redis (db 2), deleted afterwards."""
+    import redis
+
+    prefix = f"test:wechat:{uuid.uuid4().hex[:8]}"
+    yield prefix
+    client = redis.Redis(host="127.0.0.1", port=6379, db=2)
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+
+
+async def test_two_processes_share_seen_pushes_and_choices(redis_prefix: str) -> None:
+    """Over Redis, a retry landing on another worker is a duplicate and a digit there resolves the same choice."""
+    url = "redis://127.0.0.1:6379/2"
+    first = RedisWeChatState(url, MemoryWeChatState(), prefix=redis_prefix)
+    second = RedisWeChatState(url, MemoryWeChatState(), prefix=redis_prefix)
+    assert await first.first_time("msg:42") is True
+    assert await second.first_time("msg:42") is False
+    await first.remember_choices("openid-b", CHOICES)
+    assert await second.choices("openid-b") == CHOICES
+    await second.forget_choices("openid-b")
+    assert await first.choices("openid-b") is None
+
+
+async def test_redis_down_falls_back_to_memory_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    """Nothing breaks while Redis does not answer: this process still recognises its own retries."""
+    state = RedisWeChatState("redis://127.0.0.1:1/0", MemoryWeChatState())
+    with caplog.at_level(logging.WARNING, logger="bot.channels.wechat_state"):
+        assert await state.first_time("msg:7") is True
+        assert await state.first_time("msg:7") is False
+        await state.remember_choices("openid-c", CHOICES)
+        assert await state.choices("openid-c") == CHOICES
+    assert "Redis unavailable" in caplog.text

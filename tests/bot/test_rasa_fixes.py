@@ -6,9 +6,11 @@ from typing import Any, Dict, Iterator
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
+from rasa.shared.utils.common import all_subclasses
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.rasa_fixes import install_rasa_fixes, uninstall_rasa_fixes, validate_action_result
+from bot.rasa_fixes import install_rasa_fixes, resolve_event_type, uninstall_rasa_fixes, validate_action_result
 
 GOOD: Dict[str, Any] = {
     "events": [{"event": "slot", "name": "level", "value": "一级", "timestamp": None}],
@@ -47,3 +49,29 @@ def test_installed_only_when_asked_and_idempotent(action: RemoteAction) -> None:
     assert RemoteAction._validate_action_result is validate_action_result
     with pytest.raises(ValidationError):
         action._validate_action_result(BAD_EVENT)
+
+
+@pytest.mark.parametrize("cls", [c for c in all_subclasses(Event) if c.type_name != "event"])
+def test_every_event_type_resolves_to_rasas_class(cls: type) -> None:
+    """Each event type name gives the class Rasa's own lookup gives, also the second time (cached)."""
+    expected = Event.resolve_by_type(cls.type_name)
+    assert resolve_event_type(cls.type_name) is expected
+    assert resolve_event_type(cls.type_name) is expected
+
+
+def test_unknown_types_behave_as_in_rasa() -> None:
+    """Unknown names raise, or give the default; the legacy "topic" gives None; nothing wrong is cached."""
+    with pytest.raises(ValueError, match="Unknown event name"):
+        resolve_event_type("no_such_event")
+    assert resolve_event_type("no_such_event", default=SlotSet) is SlotSet
+    assert resolve_event_type("topic") is None
+    with pytest.raises(ValueError):
+        resolve_event_type("no_such_event")
+
+
+def test_events_round_trip_with_the_fix_installed(action: RemoteAction) -> None:
+    """Deserialising stored events through the installed fix gives equal events."""
+    install_rasa_fixes()
+    events = [ActionExecuted("action_listen"), UserUttered("补办要钱吗", {"name": "faq", "confidence": 0.9}),
+              SlotSet("level", "一级")]
+    assert [Event.from_parameters(e.as_dict()) for e in events] == events

@@ -33,6 +33,7 @@ from sanic.response import HTTPResponse
 
 from bot.rasa_fixes import install_rasa_fixes
 from bot.settings import get_settings
+from bot.shared_redis import SharedRedis
 
 logger = logging.getLogger(__name__)
 
@@ -137,17 +138,8 @@ class RedisWindowLimiter:
     def __init__(self, url: str, limit: int, window_s: float, fallback: SlidingWindowLimiter,
                  prefix: str = "reissue:rest:rate") -> None:
         """Count hits in Redis at `url` (redis://host:port/db)."""
-        self.url, self.limit, self.window_s, self.fallback, self.prefix = url, limit, window_s, fallback, prefix
-        self._client: Any = None
-        self._warned_at = 0.0
-
-    def _redis(self) -> Any:
-        """The asyncio Redis client, created on first use."""
-        if self._client is None:
-            import redis.asyncio as aioredis
-
-            self._client = aioredis.from_url(self.url, socket_timeout=0.5, socket_connect_timeout=0.5)
-        return self._client
+        self.limit, self.window_s, self.fallback, self.prefix = limit, window_s, fallback, prefix
+        self.redis = SharedRedis(url, "rate limiter", "limiting per process", logger)
 
     async def allow(self, key: str) -> bool:
         """Count a hit in the current window; False when over the limit."""
@@ -156,15 +148,13 @@ class RedisWindowLimiter:
         window = int(time.time() // self.window_s)
         redis_key = f"{self.prefix}:{key}:{window}"
         try:
-            pipe = self._redis().pipeline()
+            pipe = self.redis.client().pipeline()
             pipe.incr(redis_key)
             pipe.expire(redis_key, int(self.window_s) + 1)
             count, _ = await pipe.execute()
             return int(count) <= self.limit
         except Exception as error:  # noqa: BLE001 - rate limiting must never take the channel down
-            if time.monotonic() - self._warned_at > 60:
-                self._warned_at = time.monotonic()
-                logger.warning("rate limiter: Redis unavailable (%s), limiting per process", type(error).__name__)
+            self.redis.unavailable(error)
             return self.fallback.allow(key)
 
 

@@ -14,6 +14,7 @@ from collections import OrderedDict
 from typing import Any, Callable, Generic, Hashable, List, Optional, Tuple, TypeVar
 
 from bot.channels.wechat_render import Choice
+from bot.shared_redis import SharedRedis
 
 logger = logging.getLogger(__name__)
 
@@ -139,56 +140,41 @@ class RedisWeChatState:
     """Seen pushes and offered choices in Redis, shared by every process; memory while Redis is down."""
 
     def __init__(self, url: str, fallback: MemoryWeChatState, dedupe_ttl_s: float = 600.0,
-                 choice_ttl_s: float = 6 * 3600.0, prefix: str = "reissue:wechat", client: Any = None) -> None:
-        """Use Redis at `url` (redis://host:port/db); `client` replaces it in tests."""
-        self.url, self.fallback, self.prefix = url, fallback, prefix
+                 choice_ttl_s: float = 6 * 3600.0, prefix: str = "reissue:wechat") -> None:
+        """Use Redis at `url` (redis://host:port/db)."""
+        self.fallback, self.prefix = fallback, prefix
         self.dedupe_ttl_s, self.choice_ttl_s = int(max(1, dedupe_ttl_s)), int(max(1, choice_ttl_s))
-        self._client = client
-        self._warned_at = 0.0
-
-    def _redis(self) -> Any:
-        """The asyncio Redis client, created on first use."""
-        if self._client is None:
-            import redis.asyncio as aioredis
-
-            self._client = aioredis.from_url(self.url, socket_timeout=0.5, socket_connect_timeout=0.5)
-        return self._client
-
-    def _down(self, error: BaseException) -> None:
-        """Warn (at most once a minute) that this process is using its own memory."""
-        if time.monotonic() - self._warned_at > 60:
-            self._warned_at = time.monotonic()
-            logger.warning("wechat state: Redis unavailable (%s), using this process's memory", type(error).__name__)
+        self.redis = SharedRedis(url, "wechat state", "using this process's memory", logger)
 
     async def first_time(self, key: str) -> bool:
         """SET NX: only the first process to see a push gets True."""
         try:
-            stored = await self._redis().set(f"{self.prefix}:seen:{key}", b"1", nx=True, ex=self.dedupe_ttl_s)
+            stored = await self.redis.client().set(f"{self.prefix}:seen:{key}", b"1", nx=True, ex=self.dedupe_ttl_s)
             return bool(stored)
         except Exception as error:  # noqa: BLE001 - the channel must keep answering
-            self._down(error)
+            self.redis.unavailable(error)
             return await self.fallback.first_time(key)
 
     async def choices(self, openid: str) -> Optional[List[Choice]]:
         """The choices last offered to `openid`, from Redis."""
         try:
-            return decode_choices(await self._redis().get(f"{self.prefix}:choices:{openid}"))
+            return decode_choices(await self.redis.client().get(f"{self.prefix}:choices:{openid}"))
         except Exception as error:  # noqa: BLE001
-            self._down(error)
+            self.redis.unavailable(error)
             return await self.fallback.choices(openid)
 
     async def remember_choices(self, openid: str, choices: List[Choice]) -> None:
         """Store the choices with their time to live."""
         try:
-            await self._redis().set(f"{self.prefix}:choices:{openid}", encode_choices(choices), ex=self.choice_ttl_s)
+            await self.redis.client().set(f"{self.prefix}:choices:{openid}", encode_choices(choices), ex=self.choice_ttl_s)
         except Exception as error:  # noqa: BLE001
-            self._down(error)
+            self.redis.unavailable(error)
             await self.fallback.remember_choices(openid, choices)
 
     async def forget_choices(self, openid: str) -> None:
         """Delete the stored choices."""
         try:
-            await self._redis().delete(f"{self.prefix}:choices:{openid}")
+            await self.redis.client().delete(f"{self.prefix}:choices:{openid}")
         except Exception as error:  # noqa: BLE001
-            self._down(error)
+            self.redis.unavailable(error)
         await self.fallback.forget_choices(openid)

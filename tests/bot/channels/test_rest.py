@@ -209,8 +209,8 @@ async def test_redis_limiter_is_shared_between_instances() -> None:
     second = RedisWindowLimiter(url, 3, 60, SlidingWindowLimiter(3, 60), prefix=prefix)
     results = [await first.allow("s"), await second.allow("s"), await first.allow("s"), await second.allow("s")]
     assert results == [True, True, True, False]
-    await first._redis().close()
-    await second._redis().close()
+    await first.redis.client().close()
+    await second.redis.client().close()
 
 
 async def test_redis_down_falls_back_to_the_process_limiter(caplog: pytest.LogCaptureFixture) -> None:

@@ -249,9 +249,12 @@ class AtomicRedisLockStore(RedisLockStore):
             kwargs = {"host": endpoint_config.url or "localhost", **endpoint_config.kwargs, **kwargs}
         super().__init__(**kwargs)
 
-    def _transact(self, conversation_id: Text,
-                  change: Callable[[Optional[TicketLock]], Tuple[Optional[TicketLock], T, bool]]) -> T:
-        """Apply `change` (lock → new lock or None to delete, result, write?) atomically; return the result."""
+    def _transact(self, conversation_id: Text, change: Callable[[TicketLock], Tuple[Optional[TicketLock], T]],
+                  create: bool = False) -> Optional[T]:
+        """Apply `change` (lock → lock to store or None to delete it, result) atomically; return the result.
+
+        A missing lock is created first when `create`, else left alone (nothing written, None returned).
+        """
         import redis
 
         key = self.key_prefix + conversation_id
@@ -261,11 +264,13 @@ class AtomicRedisLockStore(RedisLockStore):
                     pipe.watch(key)
                     raw = pipe.get(key)
                     lock = TicketLock.from_dict(json.loads(raw)) if raw else None
-                    new_lock, result, write = change(lock)
+                    if lock is None and not create:
+                        return None
+                    new_lock, result = change(lock or self.create_lock(conversation_id))
                     pipe.multi()
-                    if write and new_lock is None:
+                    if new_lock is None:
                         pipe.delete(key)
-                    elif write:
+                    else:
                         pipe.set(key, new_lock.dumps())
                     pipe.execute()
                     return result
@@ -274,45 +279,37 @@ class AtomicRedisLockStore(RedisLockStore):
 
     def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
         """A new ticket for the conversation, created and stored in one transaction."""
-        def change(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], int, bool]:
-            """Create the lock if needed and take the next ticket."""
-            lock = lock or self.create_lock(conversation_id)
-            return lock, lock.issue_ticket(lock_lifetime), True
+        def change(lock: TicketLock) -> Tuple[TicketLock, int]:
+            """Take the next ticket."""
+            return lock, lock.issue_ticket(lock_lifetime)
 
         try:
-            return self._transact(conversation_id, change)
+            return self._transact(conversation_id, change, create=True)
         except Exception as error:  # noqa: BLE001 - Rasa expects LockError
             raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
 
     def update_lock(self, conversation_id: Text) -> None:
         """Drop expired tickets in one transaction."""
-        def change(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], None, bool]:
-            """Remove expired tickets of an existing lock."""
-            if lock is None:
-                return None, None, False
+        def change(lock: TicketLock) -> Tuple[TicketLock, None]:
+            """Remove expired tickets."""
             lock.remove_expired_tickets()
-            return lock, None, True
+            return lock, None
 
         self._transact(conversation_id, change)
 
     def finish_serving(self, conversation_id: Text, ticket_number: int) -> None:
         """Remove a served ticket in one transaction."""
-        def change(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], None, bool]:
-            """Remove `ticket_number` from an existing lock."""
-            if lock is None:
-                return None, None, False
-            lock.remove_ticket_for(ticket_number)
-            return lock, None, True
-
-        self._transact(conversation_id, change)
+        self._remove_ticket(conversation_id, ticket_number, delete_when_idle=False)
 
     def cleanup(self, conversation_id: Text, ticket_number: int) -> None:
         """Remove the served ticket, and the lock when nobody waits, in one transaction."""
-        def change(lock: Optional[TicketLock]) -> Tuple[Optional[TicketLock], None, bool]:
-            """Remove the ticket; delete the lock if no other ticket is left."""
-            if lock is None:
-                return None, None, False
+        self._remove_ticket(conversation_id, ticket_number, delete_when_idle=True)
+
+    def _remove_ticket(self, conversation_id: Text, ticket_number: int, delete_when_idle: bool) -> None:
+        """Remove `ticket_number`; with `delete_when_idle`, delete the lock if no other ticket is left."""
+        def change(lock: TicketLock) -> Tuple[Optional[TicketLock], None]:
+            """Remove the ticket, keeping the lock unless it is idle and should go."""
             lock.remove_ticket_for(ticket_number)
-            return (lock if lock.is_someone_waiting() else None), None, True
+            return (None if delete_when_idle and not lock.is_someone_waiting() else lock), None
 
         self._transact(conversation_id, change)

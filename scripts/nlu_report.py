@@ -45,8 +45,8 @@ def heldout_report(model: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def cross_validation(folds: int) -> None:
-    """`rasa test nlu --cross-validation` with its reports copied into docs/nlu/cross_validation/."""
+def cross_validation(folds: int) -> Path:
+    """`rasa test nlu --cross-validation` with its reports copied into docs/nlu/cross_validation/ (returned)."""
     rasa = str(Path(sys.executable).with_name("rasa"))
     target = OUT / "cross_validation"
     target.mkdir(parents=True, exist_ok=True)
@@ -60,6 +60,7 @@ def cross_validation(folds: int) -> None:
             source = Path(out) / name
             if source.exists():
                 (target / name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    return target
 
 
 def cross_validation_summary(folds: int, target: Path) -> str:
@@ -107,8 +108,7 @@ def main() -> int:
     (OUT / "heldout_report.md").write_text(report, encoding="utf-8")
     print(report.split("\n| label")[0])
     if not args.heldout_only:
-        cross_validation(args.folds)
-        target = OUT / "cross_validation"
+        target = cross_validation(args.folds)
         (target / "README.md").write_text(cross_validation_summary(args.folds, target), encoding="utf-8")
     return 0
 

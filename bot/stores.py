@@ -25,6 +25,8 @@ from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.utils.endpoints import EndpointConfig
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.parsing.masking import scrub
@@ -140,6 +142,48 @@ class StoredCounts:
         return len(self._counts)
 
 
+def event_row(sender_id: Text, event: Event) -> Dict[str, Any]:
+    """The `events` table row of one event, with the same columns Rasa's SQL store writes."""
+    data = event.as_dict()
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": (data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
+
+
+@dataclass(frozen=True)
+class EventQueries:
+    """Rasa's event queries as SQLAlchemy Core statements (compiled once and cached by SQLAlchemy)."""
+
+    latest_session: Any
+    all_sessions: Any
+    count_latest_session: Any
+    insert: Any
+
+    @classmethod
+    def for_table(cls, table: Any) -> "EventQueries":
+        """The statements on `table`: events of the latest session (or every event) in insertion order."""
+        import sqlalchemy as sa
+
+        of_sender = table.c.sender_id == sa.bindparam("sender_id")
+        session_start = (
+            sa.select(sa.func.max(table.c.timestamp))
+            .where(of_sender, table.c.type_name == SessionStarted.type_name)
+            .scalar_subquery()
+        )
+        in_latest_session = sa.and_(of_sender, sa.or_(table.c.timestamp >= session_start, session_start.is_(None)))
+        return cls(
+            latest_session=sa.select(table.c.data).where(in_latest_session).order_by(table.c.id),
+            all_sessions=sa.select(table.c.data).where(of_sender).order_by(table.c.id),
+            count_latest_session=sa.select(sa.func.count()).select_from(table).where(in_latest_session),
+            insert=table.insert(),
+        )
+
+
 class ObservedSQLTrackerStore(SQLTrackerStore):
     """Rasa's SQL tracker store that logs every failure at ERROR and keeps counts for the health check."""
 
@@ -182,14 +226,42 @@ class ObservedSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Append the tracker's new events, observed."""
-        await self._observed("save", lambda: SQLTrackerStore.save(self, tracker))
+        await self._observed("save", lambda: self._append(tracker))
         self.stored.remember(tracker)
 
-    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterable:
+    async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+        """The sender's events (latest session or all) in one Core query, as a tracker; None when there are none."""
+        query = self._queries().all_sessions if fetch_events_from_all_sessions else self._queries().latest_session
+        with self.engine.connect() as connection:
+            rows = connection.execute(query, {"sender_id": sender_id}).scalars().all()
+        if not rows or not self.domain:
+            return None
+        return DialogueStateTracker.from_dict(sender_id, [json.loads(data) for data in rows], self.domain.slots)
+
+    async def _append(self, tracker: DialogueStateTracker) -> None:
+        """Stream the tracker's events, then insert the new ones as one batch (one round trip on PostgreSQL).
+
+        Rasa's own `save` adds one ORM object per event and flushes them one INSERT at a time; the rows are
+        the same here.
+        """
+        await self.stream_events(tracker)
+        with self.engine.begin() as connection:
+            rows = [event_row(tracker.sender_id, event) for event in self._additional_events(connection, tracker)]
+            if rows:
+                connection.execute(self._queries().insert, rows)
+
+    def _queries(self) -> "EventQueries":
+        """The Core statements on this store's events table, built once."""
+        queries = self.__dict__.get("_event_queries")
+        if queries is None:
+            queries = self.__dict__["_event_queries"] = EventQueries.for_table(self.SQLEvent.__table__)
+        return queries
+
+    def _additional_events(self, connection: Any, tracker: DialogueStateTracker) -> Iterable:
         """The events not stored yet: after the known count, else after the count in the database."""
         known = self.stored.known(tracker)
         if known is None:
-            return super()._additional_events(session, tracker)
+            known = connection.execute(self._queries().count_latest_session, {"sender_id": tracker.sender_id}).scalar()
         return itertools.islice(tracker.events, known, len(tracker.events))
 
     async def keys(self) -> Iterable[Text]:

@@ -74,6 +74,7 @@ class LoadResult:
     conversations: int = 0
     runs: int = 1
     msg_per_s_range: List[float] = field(default_factory=list)
+    cpu_ms_per_msg: Dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -157,8 +158,8 @@ def conversations_for(concurrency: int, turns: int) -> int:
     return max(concurrency, -(-MIN_MESSAGES // turns))
 
 
-def rss_tree_mb(pid: int) -> float:
-    """Resident memory (MB) of `pid` and all its descendants, from /proc."""
+def process_tree(pid: int) -> List[int]:
+    """`pid` and all its descendants (from /proc)."""
     children: Dict[int, List[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -169,17 +170,59 @@ def rss_tree_mb(pid: int) -> float:
         except (OSError, ValueError, IndexError):
             continue
         children.setdefault(ppid, []).append(int(entry.name))
-    total_kb, todo = 0, [pid]
+    tree, todo = [], [pid]
     while todo:
         current = todo.pop()
+        tree.append(current)
+        todo.extend(children.get(current, []))
+    return tree
+
+
+def rss_tree_mb(pid: int) -> float:
+    """Resident memory (MB) of `pid` and all its descendants, from /proc."""
+    total_kb = 0
+    for current in process_tree(pid):
         try:
             for line in Path(f"/proc/{current}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total_kb += int(line.split()[1])
         except OSError:
             pass
-        todo.extend(children.get(current, []))
     return round(total_kb / 1024.0, 0)
+
+
+def process_cpu_s(stat_line: str) -> float:
+    """User + system CPU seconds from one /proc/<pid>/stat line (the command may contain spaces)."""
+    fields = stat_line.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_s(proc_stat: str) -> float:
+    """CPU seconds the whole machine spent busy (every core; idle and iowait excluded), from /proc/stat."""
+    fields = [int(x) for x in proc_stat.splitlines()[0].split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot(roots: Dict[str, int]) -> Dict[str, float]:
+    """CPU seconds used so far by each named process tree, and by the whole machine ("machine")."""
+    snapshot = {"machine": machine_busy_s(Path("/proc/stat").read_text())}
+    for name, pid in roots.items():
+        total = 0.0
+        for current in process_tree(pid):
+            try:
+                total += process_cpu_s(Path(f"/proc/{current}/stat").read_text())
+            except (OSError, ValueError, IndexError):
+                pass
+        snapshot[name] = total
+    return snapshot
+
+
+def cpu_per_message(before: Dict[str, float], after: Dict[str, float], messages: int) -> Dict[str, float]:
+    """CPU milliseconds per message of each tree between two snapshots (a tree that ended counts 0)."""
+    if not messages:
+        return {}
+    return {name: round(max(0.0, after.get(name, 0.0) - used) * 1000.0 / messages, 1) for name, used in before.items()}
 
 
 def wait_http(url: str, deadline: float, process: Optional[subprocess.Popen] = None) -> None:
@@ -225,19 +268,28 @@ def timed(argv: List[str], cwd: Path, env: Dict[str, str], log: Path) -> float:
     return round(time.monotonic() - started, 1)
 
 
+def measured_run(url: str, scenario: str, turns: List[str], level: int, expect_last: str,
+                 processes: Dict[str, int]) -> LoadResult:
+    """One load run, with the CPU time each process tree (and the machine) spent per message."""
+    before = cpu_snapshot(processes)
+    load = asyncio.run(run_load(url, scenario, turns, level, conversations_for(level, len(turns)), expect_last))
+    load.cpu_ms_per_msg = cpu_per_message(before, cpu_snapshot(processes), load.messages)
+    return load
+
+
 def measure_loads(result: ServerResult, url: str, scenarios: Dict[str, List[str]], levels: Sequence[int],
-                  expect: Optional[Dict[str, str]] = None) -> None:
+                  processes: Dict[str, int], expect: Optional[Dict[str, str]] = None) -> None:
     """Every scenario at every level, after a short warm-up."""
     result.notes.append(f"load average when its load runs started: {loadavg()}")
     for scenario, turns in scenarios.items():
         asyncio.run(run_load(url, f"{scenario}-warmup", turns, 2, 2))
         for level in levels:
-            runs = [asyncio.run(run_load(url, scenario, turns, level, conversations_for(level, len(turns)),
-                                         (expect or {}).get(scenario, ""))) for _ in range(REPEATS)]
+            runs = [measured_run(url, scenario, turns, level, (expect or {}).get(scenario, ""), processes)
+                    for _ in range(REPEATS)]
             load = median_run(runs)
             print(f"   {result.name:16} {scenario:5} c={level:<3} p50={load.p50_ms:7.1f} ms p95={load.p95_ms:7.1f} "
                   f"ms p99={load.p99_ms:7.1f} ms {load.msg_per_s:6.2f} msg/s errors={load.errors} empty={load.empty} "
-                  f"completed={load.completed}/{load.conversations}")
+                  f"completed={load.completed}/{load.conversations} cpu ms/msg {load.cpu_ms_per_msg}")
             result.loads.append(load)
 
 
@@ -267,7 +319,7 @@ def bench_stock(work: Path, env: Dict[str, str], levels: Sequence[int], port: in
         result.startup_s = round(time.monotonic() - started, 1)
         print(f"   stock up in {result.startup_s} s")
         result.parse_p50_ms = parse_p50(base, PARSE_TEXTS["stock"])
-        measure_loads(result, f"{base}/webhooks/rest/webhook", {"faq": STOCK_TURNS}, levels)
+        measure_loads(result, f"{base}/webhooks/rest/webhook", {"faq": STOCK_TURNS}, levels, {"rasa": process.pid})
         result.rss_mb = {"rasa": rss_tree_mb(process.pid)}
         result.notes.append("stock has no form and no custom action: its dialogue turns stand for both scenarios")
     finally:
@@ -309,8 +361,9 @@ def bench_project(name: str, work: Path, overrides: Dict[str, str], levels: Sequ
         print(f"   up in {result.startup_s} s")
         base = f"http://127.0.0.1:{base_port}"
         result.parse_p50_ms = parse_p50(base, PARSE_TEXTS["project"])
+        processes = {service.name: service.process.pid for service in stack.services if service.process}
         measure_loads(result, f"{base}/webhooks/rest/webhook", {"faq": FAQ_TURNS, "form": FORM_TURNS}, levels,
-                      expect={"form": "申请编号"})
+                      processes, expect={"form": "申请编号"})
         for service in stack.services:
             if service.process:
                 result.rss_mb[service.name] = rss_tree_mb(service.process.pid)
@@ -420,6 +473,16 @@ def render(report: Dict[str, Any]) -> str:
                 f"{fmt(load.p95_ms)} | {fmt(load.p99_ms)} | {fmt(load.msg_per_s, 1)} | {spread(load)} | {load.errors} | {load.empty} | "
                 f"{load.completed}/{load.conversations} |"
             )
+    lines += ["", "## CPU time per message", "",
+              "CPU milliseconds per message in the median run, from /proc: each server process with its workers and",
+              "children, and the whole machine (both cores: the servers, PostgreSQL, Redis and the load generator).",
+              "Steadier than messages per second when other work shares the machine: 2 cores give 2,000 ms per second.",
+              "", "| server | turns | c | CPU ms per message |", "|---|---|---|---|"]
+    for server in servers:
+        for load in server.loads:
+            if load.cpu_ms_per_msg:
+                used = ", ".join(f"{name} {fmt(ms, 1)}" for name, ms in load.cpu_ms_per_msg.items())
+                lines.append(f"| {server.name} | {load.scenario} | {load.concurrency} | {used} |")
     lines += ["", "## Start-up, memory, parse time, training", "",
               "| server | start-up s | RSS MB per process | `/model/parse` p50 ms | training cold s | training cached s |",
               "|---|---|---|---|---|---|"]

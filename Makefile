@@ -35,7 +35,7 @@ test: train web browser  ## everything CI runs: pytest (unit + end-to-end), data
 	@$(PY) scripts/test_stories.py
 
 test-unit: assets  ## the fast tests only (no servers)
-	@$(PY) -m pytest -q -m "not e2e"
+	@$(PY) -m pytest -q -m "not e2e and not model"
 
 nlu-report: train  ## cross-validation and held-out reports into docs/nlu/
 	@$(PY) scripts/nlu_report.py

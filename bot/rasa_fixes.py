@@ -10,11 +10,16 @@ and only for an answer it rejects asks Python's `jsonschema` for the same error 
 `Event.resolve_by_type` walks every subclass of `Event` (recursively, checking each for abstractness) for
 every event it deserialises — each turn rebuilds the tracker from its stored events, ~10 % of a form
 turn. The replacement remembers the class found for each type name and asks Rasa only on a miss.
+
+`RasaModel._rasa_predict` (DIET and the response selector, every message) calls its `tf.function`, which
+on each call re-checks the inputs against the signature to choose a traced graph — more time than the
+graph itself. The signature is fixed (`input_signature`), so there is exactly one graph: after Rasa has
+built it, the replacement calls that concrete function directly. Same graph, same outputs.
 """
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Dict, Optional, Text, Type
+from typing import Any, Dict, Optional, Text, Tuple, Type
 
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
@@ -23,6 +28,7 @@ from rasa.shared.core.events import Event
 _original_validate = RemoteAction._validate_action_result
 _original_resolve = Event.resolve_by_type
 _event_classes: Dict[Text, Type[Event]] = {}
+_original_predict: Dict[str, Any] = {}  # Rasa's `_rasa_predict`, kept while the fix is installed
 
 
 @lru_cache(maxsize=1)
@@ -71,13 +77,40 @@ def resolve_event_type(type_name: Text, default: Optional[Type[Event]] = None) -
     return found
 
 
+def predict_with_concrete_function(self: Any, batch_in: Tuple[Any, ...]) -> Dict[Text, Any]:
+    """`RasaModel._rasa_predict` through the one traced graph, once Rasa has traced it (else Rasa's own)."""
+    from rasa.utils.tensorflow.models import DIAGNOSTIC_DATA, tf_utils
+
+    step = getattr(self, "_tf_predict_step", None)
+    if step is None or self._run_eagerly or not self.prepared_for_prediction:
+        return _original_predict["method"](self, batch_in)
+    known = self.__dict__.get("_concrete_predict_step")
+    if known is None or known[0] is not step:
+        known = (step, step.get_concrete_function())
+        object.__setattr__(self, "_concrete_predict_step", known)  # beside the model, untracked by Keras
+    self._training = False
+    outputs = tf_utils.sync_to_numpy_or_python_type(known[1](list(batch_in)))
+    if DIAGNOSTIC_DATA in outputs:
+        outputs[DIAGNOSTIC_DATA] = self._empty_lists_to_none_in_dict(outputs[DIAGNOSTIC_DATA])
+    return outputs
+
+
+
 def install_rasa_fixes() -> None:
     """Put the fixes in place (idempotent)."""
+    from rasa.utils.tensorflow.models import RasaModel
+
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(resolve_event_type)  # type: ignore[assignment]
+    _original_predict.setdefault("method", RasaModel._rasa_predict)
+    RasaModel._rasa_predict = predict_with_concrete_function  # type: ignore[method-assign]
 
 
 def uninstall_rasa_fixes() -> None:
     """Restore Rasa's own code (for tests)."""
     RemoteAction._validate_action_result = _original_validate  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(_original_resolve)  # type: ignore[assignment]
+    if "method" in _original_predict:
+        from rasa.utils.tensorflow.models import RasaModel
+
+        RasaModel._rasa_predict = _original_predict.pop("method")  # type: ignore[method-assign]

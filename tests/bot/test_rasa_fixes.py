@@ -1,6 +1,7 @@
 """The Rasa fixes: same verdicts as Rasa's own validation, installed only on request."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Dict, Iterator
 
 import pytest
@@ -119,3 +120,35 @@ def test_events_round_trip_with_the_fix_installed(action: RemoteAction) -> None:
     events = [ActionExecuted("action_listen"), UserUttered("补办要钱吗", {"name": "faq", "confidence": 0.9}),
               SlotSet("level", "一级")]
     assert [Event.from_parameters(e.as_dict()) for e in events] == events
+
+
+MODEL = Path(__file__).resolve().parents[2] / "models" / "reissue.tar.gz"
+
+
+@pytest.mark.model
+def test_concrete_function_parses_exactly_like_rasa() -> None:
+    """With the trained model: every confidence of DIET and the response selector is unchanged, via the one graph."""
+    import asyncio
+
+    from rasa.core.agent import Agent
+    from rasa.utils.tensorflow.models import RasaModel
+
+    texts = ["补办要登报吗", "多久能办好", "我的一建证书丢了想补办", "张三", "370102198805120033", "今天好累啊", "補辦要交錢嗎"]
+    agent = Agent.load(str(MODEL))
+    before = [asyncio.run(agent.parse_message(text)) for text in texts]
+    install_rasa_fixes()
+    try:
+        after = [asyncio.run(agent.parse_message(text)) for text in texts]
+        models = [node._component.model for node in agent.processor.graph_runner._instantiated_nodes.values()
+                  if isinstance(getattr(node._component, "model", None), RasaModel)]
+    finally:
+        uninstall_rasa_fixes()
+    assert len(models) == 2 and all("_concrete_predict_step" in model.__dict__ for model in models)
+    for old, new in zip(before, after):
+        assert new["intent"]["name"] == old["intent"]["name"]
+        assert [i["name"] for i in new["intent_ranking"]] == [i["name"] for i in old["intent_ranking"]]
+        assert [i["confidence"] for i in new["intent_ranking"]] == pytest.approx(
+            [i["confidence"] for i in old["intent_ranking"]], abs=1e-6)
+        old_faq, new_faq = old["response_selector"]["faq"], new["response_selector"]["faq"]
+        assert [r["confidence"] for r in new_faq["ranking"]] == pytest.approx(
+            [r["confidence"] for r in old_faq["ranking"]], abs=1e-6)

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections import deque
 from pathlib import Path
+from typing import Iterator, List
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +16,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.parsing.id_number import check_digit
 from bot.stores import (
+    AtomicRedisLockStore,
     ObservedSQLTrackerStore,
     StoreHealth,
     StoredCounts,
@@ -207,3 +211,82 @@ def test_atomic_lock_store_never_hands_out_a_ticket_twice() -> None:
         list(pool.map(lambda t: stores[t % 2].cleanup("alice", t), tickets))
     assert stores[1].get_lock("alice") is None
     assert not list(redis.Redis(host="127.0.0.1", port=6379, db=1).scan_iter(f"{prefix}*"))
+
+
+@pytest.fixture
+def lock_stores() -> Iterator[List["AtomicRedisLockStore"]]:
+    """Two atomic lock stores (two processes) on the real Redis, with a fresh key prefix, cleaned afterwards."""
+    import uuid
+
+    import redis
+
+    from bot.stores import AtomicRedisLockStore
+
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    yield [AtomicRedisLockStore(host="127.0.0.1", port=6379, db=1, key_prefix=prefix) for _ in range(2)]
+    client = redis.Redis(host="127.0.0.1", port=6379, db=1)
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+
+
+def test_atomic_lock_is_stored_in_rasas_format(lock_stores: List["AtomicRedisLockStore"]) -> None:
+    """Rasa's own RedisLockStore reads the lock the script wrote: same id (quotes, Chinese), same tickets."""
+    from rasa.core.lock_store import RedisLockStore
+
+    ours = lock_stores[0]
+    sender = 'wx:张三 "quoted"/1'
+    assert [ours.issue_ticket(sender, 30), ours.issue_ticket(sender, 30)] == [0, 1]
+    stock = RedisLockStore(host="127.0.0.1", port=6379, db=1)
+    stock.key_prefix = ours.key_prefix
+    lock = stock.get_lock(sender)
+    assert lock.conversation_id == sender and [t.number for t in lock.tickets] == [0, 1]
+    assert all(time.time() + 25 < t.expires <= time.time() + 30 for t in lock.tickets)
+    assert lock.now_serving == 0 and lock.is_locked(1)
+
+
+def test_atomic_lock_drops_expired_tickets_like_rasa(lock_stores: List["AtomicRedisLockStore"]) -> None:
+    """An expired ticket stops blocking; with none left, numbering restarts at 0 as in TicketLock."""
+    store = lock_stores[0]
+    assert store.issue_ticket("erin", 0.05) == 0
+    time.sleep(0.1)
+    assert store.issue_ticket("erin", 30) == 0
+    assert store.issue_ticket("erin", 30) == 1
+    store.finish_serving("erin", 0)
+    lock = store.get_lock("erin")
+    assert [t.number for t in lock.tickets] == [1] and not lock.is_locked(1)
+    store.issue_ticket("frank", 0.05)
+    time.sleep(0.1)
+    store.update_lock("frank")
+    assert store.get_lock("frank").tickets == deque()
+
+
+def test_atomic_lock_cleanup_deletes_only_an_idle_lock(lock_stores: List["AtomicRedisLockStore"]) -> None:
+    """Cleanup keeps the lock while someone waits and deletes it after the last ticket; missing locks stay missing."""
+    store = lock_stores[0]
+    first, second = store.issue_ticket("gina", 30), store.issue_ticket("gina", 30)
+    store.cleanup("gina", first)
+    assert [t.number for t in store.get_lock("gina").tickets] == [second]
+    store.cleanup("gina", second)
+    assert store.get_lock("gina") is None
+    store.cleanup("nobody", 0)
+    store.update_lock("nobody")
+    assert store.get_lock("nobody") is None
+
+
+async def test_atomic_lock_serves_one_sender_at_a_time_across_stores(lock_stores: List["AtomicRedisLockStore"]) -> None:
+    """Rasa's lock() context over two stores: 12 concurrent holders of one sender never overlap."""
+    import asyncio
+
+    inside, overlaps = 0, 0
+
+    async def hold(store: "AtomicRedisLockStore") -> None:
+        """Take the sender's lock, stay a moment, release it."""
+        nonlocal inside, overlaps
+        async with store.lock("hana", wait_time_in_seconds=0.01):
+            inside += 1
+            overlaps += inside > 1
+            await asyncio.sleep(0.01)
+            inside -= 1
+
+    await asyncio.gather(*(hold(lock_stores[i % 2]) for i in range(12)))
+    assert overlaps == 0 and lock_stores[0].get_lock("hana") is None

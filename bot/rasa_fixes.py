@@ -14,12 +14,12 @@ turn. The replacement remembers the class found for each type name and asks Rasa
 `RasaModel._rasa_predict` (DIET and the response selector, every message) calls its `tf.function`, which
 on each call re-checks the inputs against the signature to choose a traced graph — more time than the
 graph itself. The signature is fixed (`input_signature`), so there is exactly one graph: after Rasa has
-built it, the replacement calls that concrete function directly. Same graph, same outputs.
+built it, the replacement runs that concrete function's graph directly. Same graph, same outputs.
 """
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Dict, Optional, Text, Tuple, Type
+from typing import Any, Dict, List, Optional, Text, Tuple, Type
 
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
@@ -77,6 +77,24 @@ def resolve_event_type(type_name: Text, default: Optional[Type[Event]] = None) -
     return found
 
 
+def call_graph(concrete: Any, specs: List[Any], batch_in: Tuple[Any, ...]) -> Any:
+    """Run the concrete function on the batch: straight to the graph when every array fits its spec.
+
+    Checking the inputs against the signature again on each call (TensorFlow's structured call) costs
+    as much as running this small graph; the arrays come from Rasa's own batching, so when dtype and rank
+    match they are passed as they are, and anything unexpected takes TensorFlow's checked path.
+    """
+    import tensorflow as tf
+
+    tensors = [tf.convert_to_tensor(array) for array in batch_in]
+    fits = len(tensors) == len(specs) and all(
+        tensor.dtype == spec.dtype and tensor.shape.rank == spec.shape.rank for tensor, spec in zip(tensors, specs)
+    )
+    if not fits:
+        return concrete(list(batch_in))
+    return concrete._call_flat(tensors, concrete.captured_inputs)
+
+
 def predict_with_concrete_function(self: Any, batch_in: Tuple[Any, ...]) -> Dict[Text, Any]:
     """`RasaModel._rasa_predict` through the one traced graph, once Rasa has traced it (else Rasa's own)."""
     from rasa.utils.tensorflow.models import DIAGNOSTIC_DATA, tf_utils
@@ -86,10 +104,11 @@ def predict_with_concrete_function(self: Any, batch_in: Tuple[Any, ...]) -> Dict
         return _original_predict["method"](self, batch_in)
     known = self.__dict__.get("_concrete_predict_step")
     if known is None or known[0] is not step:
-        known = (step, step.get_concrete_function())
+        concrete = step.get_concrete_function()
+        known = (step, concrete, list(concrete.structured_input_signature[0][0]))
         object.__setattr__(self, "_concrete_predict_step", known)  # beside the model, untracked by Keras
     self._training = False
-    outputs = tf_utils.sync_to_numpy_or_python_type(known[1](list(batch_in)))
+    outputs = tf_utils.sync_to_numpy_or_python_type(call_graph(known[1], known[2], batch_in))
     if DIAGNOSTIC_DATA in outputs:
         outputs[DIAGNOSTIC_DATA] = self._empty_lists_to_none_in_dict(outputs[DIAGNOSTIC_DATA])
     return outputs

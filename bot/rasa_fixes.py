@@ -116,8 +116,12 @@ def predict_with_concrete_function(self: Any, batch_in: Tuple[Any, ...]) -> Dict
 
 
 def install_rasa_fixes() -> None:
-    """Put the fixes in place (idempotent)."""
+    """Put the fixes in place (idempotent), with one listening socket per Sanic worker (bot.sanic_workers)."""
     from rasa.utils.tensorflow.models import RasaModel
+
+    from bot.sanic_workers import install_worker_sockets
+
+    install_worker_sockets()
 
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(resolve_event_type)  # type: ignore[assignment]
@@ -127,6 +131,9 @@ def install_rasa_fixes() -> None:
 
 def uninstall_rasa_fixes() -> None:
     """Restore Rasa's own code (for tests)."""
+    from bot.sanic_workers import uninstall_worker_sockets
+
+    uninstall_worker_sockets()
     RemoteAction._validate_action_result = _original_validate  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(_original_resolve)  # type: ignore[assignment]
     if "method" in _original_predict:

@@ -114,7 +114,6 @@ def predict_with_concrete_function(self: Any, batch_in: Tuple[Any, ...]) -> Dict
     return outputs
 
 
-
 def install_rasa_fixes() -> None:
     """Put the fixes in place (idempotent), with one listening socket per Sanic worker (bot.sanic_workers)."""
     from rasa.utils.tensorflow.models import RasaModel
@@ -122,7 +121,6 @@ def install_rasa_fixes() -> None:
     from bot.sanic_workers import install_worker_sockets
 
     install_worker_sockets()
-
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(resolve_event_type)  # type: ignore[assignment]
     _original_predict.setdefault("method", RasaModel._rasa_predict)

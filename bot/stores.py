@@ -190,6 +190,7 @@ class ObservedSQLTrackerStore(SQLTrackerStore):
         """Connect like `SQLTrackerStore` (which waits for the database), then register for health checks."""
         super().__init__(*args, **kwargs)
         self.stored = StoredCounts()
+        self.queries = EventQueries.for_table(self.SQLEvent.__table__)
         self.health = StoreHealth(name=f"sql:{self.engine.url.get_backend_name()}/{self.engine.url.database}")
         _registry().add(self)
         logger.info("tracker store: %s (observed)", self.health.name)
@@ -230,7 +231,7 @@ class ObservedSQLTrackerStore(SQLTrackerStore):
 
     async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         """The sender's events (latest session or all) in one Core query, as a tracker; None when there are none."""
-        query = self._queries().all_sessions if fetch_events_from_all_sessions else self._queries().latest_session
+        query = self.queries.all_sessions if fetch_events_from_all_sessions else self.queries.latest_session
         with self.engine.connect() as connection:
             rows = connection.execute(query, {"sender_id": sender_id}).scalars().all()
         if not rows or not self.domain:
@@ -247,20 +248,13 @@ class ObservedSQLTrackerStore(SQLTrackerStore):
         with self.engine.begin() as connection:
             rows = [event_row(tracker.sender_id, event) for event in self._additional_events(connection, tracker)]
             if rows:
-                connection.execute(self._queries().insert, rows)
-
-    def _queries(self) -> "EventQueries":
-        """The Core statements on this store's events table, built once."""
-        queries = self.__dict__.get("_event_queries")
-        if queries is None:
-            queries = self.__dict__["_event_queries"] = EventQueries.for_table(self.SQLEvent.__table__)
-        return queries
+                connection.execute(self.queries.insert, rows)
 
     def _additional_events(self, connection: Any, tracker: DialogueStateTracker) -> Iterable:
         """The events not stored yet: after the known count, else after the count in the database."""
         known = self.stored.known(tracker)
         if known is None:
-            known = connection.execute(self._queries().count_latest_session, {"sender_id": tracker.sender_id}).scalar()
+            known = connection.execute(self.queries.count_latest_session, {"sender_id": tracker.sender_id}).scalar()
         return itertools.islice(tracker.events, known, len(tracker.events))
 
     async def keys(self) -> Iterable[Text]:

@@ -83,3 +83,17 @@ class Feedback(Base):
     sender_ref = Column(String(128), nullable=True)
     application_number = Column(String(20), nullable=True)
     created_at = Column(DateTime, nullable=False)
+
+
+class UnansweredQuestion(Base):
+    """A question the assistant did not answer (abstained, fell back, routed out of scope), masked."""
+
+    __tablename__ = "unanswered_questions"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    text = Column(Text, nullable=False)
+    kind = Column(String(16), nullable=False, index=True)
+    channel = Column(String(16), nullable=False)
+    guesses = Column(Text, nullable=False)
+    created_at = Column(DateTime, nullable=False, index=True)
+

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Type
 
-from pydantic import BaseModel, Field, conint, constr
+from pydantic import BaseModel, Field, confloat, conint, conlist, constr
 from typing_extensions import Literal
 
 REASONS = ("lost", "damaged", "expired_uncollected")
@@ -192,6 +192,49 @@ class FeedbackList(ApiModel):
     """One page of ratings."""
 
     items: List[FeedbackItem]
+    total: int
+    page: int
+    page_size: int
+
+
+class Guess(ApiModel):
+    """One of the assistant's top guesses for an unanswered question."""
+
+    label: constr(strict=True, min_length=1, max_length=64)
+    confidence: confloat(strict=False, ge=0.0, le=1.0)
+
+
+class UnansweredIn(ApiModel):
+    """A question the assistant did not answer, as the bot reports it (already masked)."""
+
+    text: constr(strict=True, min_length=1, max_length=1000)
+    kind: Literal["abstain", "fallback", "out_of_scope"]
+    channel: Literal["web", "wechat", "rest", "hotline"]
+    guesses: conlist(Guess, max_items=5) = Field(default_factory=list)
+
+
+class UnansweredCreated(ApiModel):
+    """The answer to a stored unanswered question."""
+
+    id: int
+    created_at: str
+
+
+class UnansweredItem(ApiModel):
+    """One stored unanswered question, for staff."""
+
+    id: int
+    text: str
+    kind: str
+    channel: str
+    guesses: List[Guess]
+    created_at: str
+
+
+class UnansweredList(ApiModel):
+    """One page of unanswered questions."""
+
+    items: List[UnansweredItem]
     total: int
     page: int
     page_size: int

@@ -1,4 +1,5 @@
-"""Database operations of the backend: idempotent intake, lookups, status changes, photos, feedback."""
+"""Database operations of the backend: idempotent intake, lookups, status changes, photos, feedback,
+unanswered questions."""
 from __future__ import annotations
 
 import hashlib
@@ -14,10 +15,11 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from backend.errors import ApiError
 from backend.lifecycle import REJECTED, SUBMITTED, transition_error
-from backend.models import Application, Feedback, Photo, StatusEvent
+from backend.models import Application, Feedback, Photo, StatusEvent, UnansweredQuestion
 from backend.numbering import NUMBER_RE, PHOTO_REF_RE, beijing_now, new_application_number, new_photo_ref, utc_now_naive
 from backend.privacy import id_hmac, mask_id, mask_phone, seal
 from backend.validation import CleanApplication
+from bot.parsing.masking import scrub
 
 PAGE_SIZE = 20
 NUMBER_ATTEMPTS = 8
@@ -241,3 +243,25 @@ def list_feedback(factory: sessionmaker, page: int) -> Tuple[List[Feedback], int
             select(Feedback).order_by(Feedback.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
         ).scalars().all()
     return list(rows), int(total)
+
+
+def add_unanswered(factory: sessionmaker, text: str, kind: str, channel: str, guesses: List[Dict[str, Any]]) -> UnansweredQuestion:
+    """Store one unanswered question; ID-like and phone-like numbers are masked again before storing."""
+    item = UnansweredQuestion(text=scrub(text), kind=kind, channel=channel,
+                              guesses=json.dumps(guesses, ensure_ascii=False), created_at=utc_now_naive())
+    with factory() as session:
+        session.add(item)
+        session.commit()
+    return item
+
+
+def list_unanswered(factory: sessionmaker, page: int) -> Tuple[List[UnansweredQuestion], int]:
+    """One page of unanswered questions, newest first."""
+    with factory() as session:
+        total = session.execute(select(func.count(UnansweredQuestion.id))).scalar_one()
+        rows = session.execute(
+            select(UnansweredQuestion).order_by(UnansweredQuestion.id.desc())
+            .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+        ).scalars().all()
+    return list(rows), int(total)
+

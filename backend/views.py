@@ -1,10 +1,11 @@
 """Pure conversions from stored rows to response bodies (masked data only)."""
 from __future__ import annotations
 
+import json
 from typing import Any, Dict
 
 from backend.lifecycle import REJECTED, status_label
-from backend.models import Application, Feedback
+from backend.models import Application, Feedback, UnansweredQuestion
 from backend.numbering import to_beijing_iso
 from backend.privacy import mask_name
 
@@ -96,3 +97,16 @@ def feedback_view(item: Feedback) -> Dict[str, Any]:
         "application_number": item.application_number,
         "created_at": to_beijing_iso(item.created_at),
     }
+
+
+def unanswered_view(item: UnansweredQuestion) -> Dict[str, Any]:
+    """One unanswered question for staff."""
+    return {
+        "id": item.id,
+        "text": item.text,
+        "kind": item.kind,
+        "channel": item.channel,
+        "guesses": json.loads(item.guesses or "[]"),
+        "created_at": to_beijing_iso(item.created_at),
+    }
+

@@ -68,7 +68,7 @@ class StatusOutcome:
 
 @runtime_checkable
 class BackendClient(Protocol):
-    """The three things the bot asks of the backend."""
+    """The things the bot asks of the backend."""
 
     def submit(self, application: Dict[str, Any], idempotency_key: str) -> SubmitOutcome:
         """Forward one application; the same key must be used for every resend of it."""
@@ -80,6 +80,10 @@ class BackendClient(Protocol):
 
     def fetch_photo(self, ref: str) -> Optional[bytes]:
         """Return the stored photo's bytes, or None when it is missing or unreachable."""
+        ...
+
+    def record_unanswered(self, question: Dict[str, Any]) -> bool:
+        """Store one unanswered question (text already masked) for staff; False when it could not be stored."""
         ...
 
 
@@ -228,6 +232,10 @@ class RetryPolicy:
     retry_after_cap_s: float = 5.0
 
 
+# Recording an unanswered question is a side matter: one attempt of at most two seconds.
+RECORD_POLICY = RetryPolicy(max_attempts=1, max_total_s=2.0)
+
+
 class HttpBackendClient:
     """BackendClient over HTTP with timeouts, bounded retries and a stable Idempotency-Key."""
 
@@ -338,6 +346,17 @@ class HttpBackendClient:
             logger.warning("backend photo fetch answered HTTP %s", status_code)
         return None
 
+    def record_unanswered(self, question: Dict[str, Any]) -> bool:
+        """POST one unanswered question, in a single short attempt (the applicant is waiting for the reply)."""
+        try:
+            status_code, _, _ = self._call("POST", "/api/v1/unanswered", json_body=question, policy=RECORD_POLICY)
+        except _GaveUp as exc:
+            logger.warning("backend unanswered record unavailable: %s", scrub(exc))
+            return False
+        if status_code != 201:
+            logger.warning("backend refused an unanswered record with HTTP %s", status_code)
+        return status_code == 201
+
     def close(self) -> None:
         """Close the underlying HTTP session, if one was opened."""
         if self._session is not None:
@@ -361,9 +380,10 @@ class HttpBackendClient:
         json_body: Optional[Any] = None,
         headers: Optional[Mapping[str, str]] = None,
         params: Optional[Mapping[str, str]] = None,
+        policy: Optional[RetryPolicy] = None,
     ) -> Tuple[int, bytes, Mapping[str, str]]:
         """Send one logical request with retries; return (status, body, headers) of the final answer or raise _GaveUp."""
-        policy = self.policy
+        policy = policy or self.policy
         started = self._clock()
         deadline = started + policy.max_total_s
         all_headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}

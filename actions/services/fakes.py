@@ -33,6 +33,8 @@ class FakeBackendClient:
     number_prefix: str = "FAKE"
     calls: List[FakeCall] = field(default_factory=list)
     stored: Dict[str, Tuple[Dict[str, Any], str]] = field(default_factory=dict)
+    unanswered: List[Dict[str, Any]] = field(default_factory=list)
+    record_ok: bool = True
     _submit_script: List[Scripted] = field(default_factory=list)
     _status_script: List[Scripted] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -97,3 +99,11 @@ class FakeBackendClient:
         with self._lock:
             self.calls.append(FakeCall("fetch_photo", (ref,)))
             return self.photos.get(ref)
+
+    def record_unanswered(self, question: Dict[str, Any]) -> bool:
+        """Record the call; keep the question when `record_ok`."""
+        with self._lock:
+            self.calls.append(FakeCall("record_unanswered", (dict(question),)))
+            if self.record_ok:
+                self.unanswered.append(dict(question))
+            return self.record_ok

@@ -26,10 +26,13 @@ from backend.schemas import (
     Health,
     PhotoCreated,
     StatusChange,
+    UnansweredCreated,
+    UnansweredIn,
+    UnansweredList,
 )
 from backend.security import BOT, STAFF, auth_error_for, authorize, roles
 from backend.validation import clean_application
-from backend.views import admin_view, created_view, feedback_view, progress_view, summary_view
+from backend.views import admin_view, created_view, feedback_view, progress_view, summary_view, unanswered_view
 
 
 
@@ -253,6 +256,38 @@ def get_feedback(request: Request, page: int = Query(1, ge=1, le=1000)) -> Dict[
     """One page of ratings, newest first."""
     rows, total = service.list_feedback(request.app.state.factory, page)
     return {"items": [feedback_view(f) for f in rows], "total": total, "page": page, "page_size": service.PAGE_SIZE}
+
+
+@router.post(
+    "/api/v1/unanswered",
+    status_code=201,
+    response_model=UnansweredCreated,
+    responses=errors(401, 403, 413, 422),
+    dependencies=[Depends(authorize)],
+    summary="记录助手没能回答的问题（机器人令牌；文字已打码）",
+)
+@roles(BOT)
+def post_unanswered(request: Request, body: UnansweredIn) -> Dict[str, Any]:
+    """Store one question the assistant abstained on, fell back on or routed out of scope."""
+    item = service.add_unanswered(request.app.state.factory, body.text, body.kind, body.channel,
+                                  [guess.dict() for guess in body.guesses])
+    view = unanswered_view(item)
+    return {"id": view["id"], "created_at": view["created_at"]}
+
+
+@router.get(
+    "/api/v1/unanswered",
+    response_model=UnansweredList,
+    responses=errors(401, 403, 422),
+    dependencies=[Depends(authorize)],
+    summary="查看助手没能回答的问题（工作人员令牌）",
+)
+@roles(STAFF)
+def get_unanswered(request: Request, page: int = Query(1, ge=1, le=1000)) -> Dict[str, Any]:
+    """One page of unanswered questions, newest first."""
+    rows, total = service.list_unanswered(request.app.state.factory, page)
+    return {"items": [unanswered_view(q) for q in rows], "total": total, "page": page,
+            "page_size": service.PAGE_SIZE}
 
 
 @router.get("/healthz", response_model=Health, responses={503: {"model": Health, "description": "数据库不可用"}})

@@ -17,6 +17,6 @@ def test_document_lists_the_contract_endpoints():
     assert set(paths) == {
         "/api/v1/applications", "/api/v1/applications/{number}", "/api/v1/applications/{number}/admin",
         "/api/v1/applications/{number}/status", "/api/v1/photos", "/api/v1/photos/{ref}", "/api/v1/feedback",
-        "/healthz",
+        "/api/v1/unanswered", "/healthz",
     }
     assert "/staff" not in paths

@@ -293,6 +293,17 @@ def test_fetch_photo(backend: ScriptedBackend) -> None:
     assert len(backend.seen) == 5
 
 
+def test_record_unanswered_is_one_short_attempt(backend: ScriptedBackend) -> None:
+    """201 → True with the body posted as sent; a 503 → False after a single attempt (no retries)."""
+    client = make_client(backend.url)
+    question = {"text": "能邮寄到家吗", "kind": "abstain", "channel": "web", "guesses": []}
+    backend.then(Step(201, {"id": 1, "created_at": "2026-12-01T10:00:00+08:00"}), Step(503))
+    assert client.record_unanswered(question) is True
+    assert backend.seen[0].path == "/api/v1/unanswered" and backend.seen[0].json() == question
+    assert client.record_unanswered(question) is False
+    assert len(backend.seen) == 2
+
+
 def test_client_satisfies_the_interface() -> None:
     """HttpBackendClient is a BackendClient."""
     assert isinstance(HttpBackendClient("http://127.0.0.1:1", "t", connect_timeout_s=1, read_timeout_s=1,

@@ -91,6 +91,14 @@ def test_unknown_photo_is_none(backend_url: str) -> None:
     assert client(backend_url).fetch_photo("PH" + "0" * 24) is None
 
 
+def test_unanswered_question_reaches_the_real_backend(backend_url: str) -> None:
+    """The client's record body is one the real backend accepts; a bad one is refused (False)."""
+    assert client(backend_url).record_unanswered(
+        {"text": "补好的证书能邮寄吗", "kind": "abstain", "channel": "web", "guesses": [{"label": "express", "confidence": 0.3}]}
+    ) is True
+    assert client(backend_url).record_unanswered({"text": "", "kind": "abstain", "channel": "web"}) is False
+
+
 def test_outbox_worker_delivers_to_the_real_backend_once(backend_url: str, tmp_path: Any) -> None:
     """put → the worker delivers → delivered with the backend's number; a forced re-send is a duplicate."""
     outbox = Outbox(f"sqlite:///{tmp_path / 'outbox.sqlite'}", first_try_grace_s=0, lease_s=60)

@@ -56,3 +56,12 @@ def test_status_and_photo_lookups() -> None:
     assert fake.get_status("N1", "002X").kind == "unavailable"
     assert fake.fetch_photo("p") == b"jpg" and fake.fetch_photo("q") is None
     assert [c.method for c in fake.calls] == ["get_status", "get_status", "get_status", "fetch_photo", "fetch_photo"]
+
+
+def test_record_unanswered_is_kept_unless_told_to_fail() -> None:
+    """Recorded questions are kept and True; with record_ok False nothing is kept and the answer is False."""
+    fake = FakeBackendClient()
+    assert fake.record_unanswered({"text": "a"}) is True and fake.unanswered == [{"text": "a"}]
+    fake.record_ok = False
+    assert fake.record_unanswered({"text": "b"}) is False and fake.unanswered == [{"text": "a"}]
+

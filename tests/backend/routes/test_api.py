@@ -157,6 +157,9 @@ def test_without_valid_token_every_protected_endpoint_is_401_without_data(client
         ("post", f"/api/v1/applications/{number}/status", {"json": {"status": "审核中", "actor": "x"}, "headers": headers}),
         ("get", "/api/v1/feedback", {"headers": headers}),
         ("get", "/api/v1/photos/PH" + "0" * 24, {"headers": headers}),
+        ("post", "/api/v1/unanswered", {"json": {"text": "能邮寄吗", "kind": "abstain", "channel": "web"},
+                                        "headers": headers}),
+        ("get", "/api/v1/unanswered", {"headers": headers}),
     ]
     for method, url, kwargs in calls:
         response = getattr(client, method)(url, **kwargs)
@@ -173,6 +176,7 @@ def test_bot_token_cannot_use_staff_endpoints(client, submitted):
     changed = client.post(f"/api/v1/applications/{number}/status", json={"status": "审核中", "actor": "x"}, headers=BOT)
     assert changed.status_code == 403
     assert client.get("/api/v1/feedback", headers=BOT).status_code == 403
+    assert client.get("/api/v1/unanswered", headers=BOT).status_code == 403
     assert client.get(f"/api/v1/applications/{number}/admin", headers=STAFF).json()["status"] == "已提交"
 
 
@@ -378,6 +382,44 @@ def test_feedback_validation(client, body, field):
     response = client.post("/api/v1/feedback", json=body)
     assert response.status_code == 422
     assert field in response.json()["fields"]
+
+
+# --- unanswered questions -----------------------------------------------------------------------------
+
+def test_unanswered_question_is_stored_masked_and_listed_for_staff(client):
+    body = {"text": f"我的身份证{ID_A}，手机13800138000，补好的证书能邮寄到家吗", "kind": "abstain", "channel": "wechat",
+            "guesses": [{"label": "collect_reissued", "confidence": 0.41}, {"label": "express", "confidence": 0.2}]}
+    created = client.post("/api/v1/unanswered", json=body, headers=BOT)
+    assert created.status_code == 201 and created.json()["id"] >= 1
+    listing = client.get("/api/v1/unanswered", headers=STAFF)
+    assert listing.status_code == 200 and listing.json()["total"] == 1
+    item = listing.json()["items"][0]
+    assert item["kind"] == "abstain" and item["channel"] == "wechat"
+    assert item["guesses"][0] == {"label": "collect_reissued", "confidence": 0.41}
+    assert ID_A not in item["text"] and "13800138000" not in item["text"]
+    assert item["text"].endswith("补好的证书能邮寄到家吗")
+
+
+def test_staff_cannot_write_unanswered_questions(client):
+    body = {"text": "能邮寄吗", "kind": "abstain", "channel": "web"}
+    assert client.post("/api/v1/unanswered", json=body, headers=STAFF).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [({"text": "", "kind": "abstain", "channel": "web"}, "text"),
+     ({"text": "长" * 1001, "kind": "abstain", "channel": "web"}, "text"),
+     ({"text": "能邮寄吗", "kind": "guess", "channel": "web"}, "kind"),
+     ({"text": "能邮寄吗", "kind": "abstain", "channel": "fax"}, "channel"),
+     ({"text": "能邮寄吗", "kind": "abstain", "channel": "web", "guesses": [{"label": "fee", "confidence": 2}]},
+      "guesses"),
+     ({"text": "能邮寄吗", "kind": "abstain", "channel": "web",
+       "guesses": [{"label": "fee", "confidence": 0.1}] * 6}, "guesses")],
+)
+def test_unanswered_validation(client, body, field):
+    response = client.post("/api/v1/unanswered", json=body, headers=BOT)
+    assert response.status_code == 422
+    assert any(name.startswith(field) for name in response.json()["fields"]), response.json()
 
 
 # --- health -------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The domain lexicon (qualifications, levels, Shandong cities, terms) and matchers built from it."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -31,6 +31,7 @@ class Qualification:
     ecert_levels: Tuple[str, ...] = ()
     level_aliases: Tuple[Tuple[str, str], ...] = ()
     specialty_aliases: Tuple[Tuple[str, str], ...] = ()
+    source: str = ""
 
     def has_ecert(self, level: Optional[str] = None) -> bool:
         """True when certificates of this qualification (at `level`, if given) have electronic versions."""
@@ -42,15 +43,6 @@ class Qualification:
 
 
 @dataclass(frozen=True)
-class OtherService:
-    """A certificate that belongs to another service (CPA, NCRE, skill-level …)."""
-
-    key: str
-    name: str
-    aliases: Tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class Lexicon:
     """Everything in this folder's YAML files, loaded once."""
 
@@ -58,7 +50,6 @@ class Lexicon:
     levels: Dict[str, Tuple[str, ...]]
     cities: Dict[str, Tuple[str, ...]]
     terms: Tuple[Tuple[str, str], ...]
-    other_services: Dict[str, OtherService] = field(default_factory=dict)
 
 
 def _read(name: str) -> dict:
@@ -103,6 +94,7 @@ def _qualification(key: str, item: dict) -> Qualification:
         ecert_levels=tuple(str(level) for level in item.get("ecert_levels") or []),
         level_aliases=tuple((str(a), str(b)) for a, b in (item.get("level_aliases") or {}).items()),
         specialty_aliases=specialty_aliases,
+        source=str(item.get("source") or ""),
     )
 
 
@@ -112,10 +104,6 @@ def load_lexicon() -> Lexicon:
     raw_quals = _read("qualifications.yml")
     qualifications = {
         key: _qualification(key, item) for key, item in (raw_quals.get("qualifications") or {}).items()
-    }
-    others = {
-        key: OtherService(key, str(item["name"]), tuple(str(a) for a in item.get("aliases") or []))
-        for key, item in (raw_quals.get("other_services") or {}).items()
     }
     levels = {
         str(name): tuple(dict.fromkeys([str(name)] + [str(a) for a in aliases or []]))
@@ -131,7 +119,7 @@ def load_lexicon() -> Lexicon:
             terms.append((str(item["word"]), str(item.get("tag", "n"))))
         else:
             terms.append((str(item), "n"))
-    return Lexicon(qualifications, levels, cities, tuple(terms), others)
+    return Lexicon(qualifications, levels, cities, tuple(terms))
 
 
 def _longest_match(text: str, table: Tuple[Tuple[str, str], ...]) -> Optional[Tuple[int, int, str]]:
@@ -159,35 +147,15 @@ def _qualification_table() -> Tuple[Tuple[str, str], ...]:
     )
 
 
-@lru_cache(maxsize=1)
-def _other_table() -> Tuple[Tuple[str, str], ...]:
-    """(alias key, other-service key) pairs."""
-    return tuple(
-        (_key(alias), other.key) for other in load_lexicon().other_services.values() for alias in other.aliases
-    )
-
-
-def _mask(text: str, table: Tuple[Tuple[str, str], ...]) -> str:
-    """Replace every occurrence of the aliases of `table` by spaces (same length, positions kept)."""
-    for alias, _ in sorted(table, key=lambda pair: -len(pair[0])):
-        if alias:
-            text = text.replace(alias, " " * len(alias))
-    return text
-
-
-def find_other_service(text: str) -> Optional[OtherService]:
-    """The other service a message names (注册会计师, 计算机等级考试 …), if any."""
-    found = _longest_match(_key(text), _other_table())
-    return load_lexicon().other_services[found[2]] if found else None
-
-
 def find_qualification(text: str) -> Optional[Qualification]:
-    """The qualification named in `text` (longest alias wins; other services such as CPA never match)."""
+    """The qualification of this service named in `text`; a look-alike (注册会计师, 一建注册证书) is none."""
+    from bot.lexicon.documents import named_qualification
+
     try:
-        found = _longest_match(_mask(_key(text), _other_table()), _qualification_table())
+        key = named_qualification(text)
     except Exception:  # noqa: BLE001 - matchers never break a conversation
         return None
-    return load_lexicon().qualifications[found[2]] if found else None
+    return load_lexicon().qualifications[key] if key else None
 
 
 def get_qualification(name_or_key: str) -> Optional[Qualification]:
@@ -300,6 +268,11 @@ def jieba_entries() -> List[str]:
             add(alias, "ns")
     for word, tag in lexicon.terms:
         add(word, tag)
+    from bot.lexicon.documents import load_documents
+
+    for doc in load_documents().values():
+        for alias in doc.aliases:
+            add(alias, "nz")
     return [f"{word} {JIEBA_FREQ} {tag}" for word, tag in words.items()]
 
 

@@ -8,7 +8,6 @@ import pytest
 from bot.lexicon import (
     find_city,
     find_level,
-    find_other_service,
     find_qualification,
     find_specialty,
     get_qualification,
@@ -19,10 +18,11 @@ from bot.lexicon import (
 
 SHANDONG = ["济南市", "青岛市", "淄博市", "枣庄市", "东营市", "烟台市", "潍坊市", "济宁市", "泰安市", "威海市",
             "日照市", "临沂市", "德州市", "聊城市", "滨州市", "菏泽市"]
-# The 人社厅发〔2021〕97号 list as quoted in /work/shared/reference/national_rules.md.
+# The 人社厅发〔2021〕97号 list as quoted in ../shared/reference/national_rules.md, with the 人社部 seal. Its
+# association-sealed ones (拍卖师, 税务师, 银行业) are issued by their associations: documents.yml, not here.
 ECERT = ["注册城乡规划师", "注册测绘师", "一级造价工程师", "一级建造师", "勘察设计注册工程师", "注册验船师", "注册安全工程师",
          "一级注册消防工程师", "执业药师", "社会工作者职业水平", "经济专业技术资格", "审计专业技术资格", "统计专业技术资格",
-         "出版专业技术人员职业资格", "翻译专业资格", "拍卖师", "税务师", "银行业专业人员职业资格"]
+         "出版专业技术人员职业资格", "翻译专业资格"]
 
 
 def test_load_lexicon_is_cached() -> None:
@@ -33,7 +33,7 @@ def test_load_lexicon_is_cached() -> None:
 def test_every_qualification_is_consistent() -> None:
     """Levels exist in levels.yml or the level aliases; first_year is plausible; specialties when asked."""
     lexicon = load_lexicon()
-    assert len(lexicon.qualifications) >= 28
+    assert len(lexicon.qualifications) >= 22
     for qual in lexicon.qualifications.values():
         assert qual.name in qual.aliases
         assert 1985 <= qual.first_year <= 2020, qual.name
@@ -62,8 +62,7 @@ def test_ecert_list_matches_the_national_notice(name: str) -> None:
     assert qual is not None and qual.ecert
 
 
-@pytest.mark.parametrize("name", ["二级建造师", "二级造价工程师", "监理工程师", "会计专业技术资格",
-                                  "计算机技术与软件专业技术资格", "卫生专业技术资格"])
+@pytest.mark.parametrize("name", ["监理工程师", "计算机技术与软件专业技术资格", "注册设备监理师", "通信专业技术人员职业水平"])
 def test_qualifications_outside_the_notice_are_not_ecert(name: str) -> None:
     """Qualifications not in the notice have no electronic certificate flag."""
     qual = get_qualification(name)
@@ -71,11 +70,11 @@ def test_qualifications_outside_the_notice_are_not_ecert(name: str) -> None:
 
 
 def test_ecert_depends_on_level_for_economics() -> None:
-    """经济 初/中级 have e-certificates, 高级 is not in the notice."""
+    """经济 初/中级 have e-certificates; 高级 is awarded by 评审 (a 职称 certificate), so it is no level here."""
     qual = get_qualification("经济专业技术资格")
     assert qual is not None
     assert qual.has_ecert("中级") and qual.has_ecert("初级") and qual.has_ecert()
-    assert not qual.has_ecert("高级")
+    assert "高级" not in qual.levels and find_qualification("高级经济师") is None
 
 
 def test_first_years_are_conservative() -> None:
@@ -90,7 +89,6 @@ def test_first_years_are_conservative() -> None:
     "text, expected",
     [
         ("我的一建证书丢了", "一级建造师"),
-        ("二建证书怎么补办", "二级建造师"),
         ("一级建造师", "一级建造师"),
         ("壹级建造师", "一级建造师"),
         ("中级经济师证书遗失", "经济专业技术资格"),
@@ -105,13 +103,10 @@ def test_first_years_are_conservative() -> None:
         ("助理社会工作师", "社会工作者职业水平"),
         ("一造", "一级造价工程师"),
         ("造价工程师", "一级造价工程师"),
-        ("二级造价工程师", "二级造价工程师"),
         ("监理工程师证书", "监理工程师"),
         ("注册设备监理师", "注册设备监理师"),
         ("消防工程师", "一级注册消防工程师"),
         ("一消", "一级注册消防工程师"),
-        ("中级会计职称", "会计专业技术资格"),
-        ("初级会计", "会计专业技术资格"),
         ("审计师", "审计专业技术资格"),
         ("中级统计师", "统计专业技术资格"),
         ("CATTI二级笔译", "翻译专业资格"),
@@ -124,13 +119,10 @@ def test_first_years_are_conservative() -> None:
         ("验船师", "注册验船师"),
         ("房地产估价师", "房地产估价师"),
         ("环评工程师", "环境影响评价工程师"),
-        ("拍卖师", "拍卖师"),
-        ("注册税务师", "税务师"),
-        ("银行从业资格", "银行业专业人员职业资格"),
-        ("主管护师", "卫生专业技术资格"),
-        ("一级注册建筑师", "注册建筑师"),
-        ("咨询工程师（投资）", "咨询工程师（投资）"),
         ("ＣＡＴＴＩ", "翻译专业资格"),
+        ("中级通信工程师", "通信专业技术人员职业水平"),
+        ("注册核安全工程师", "注册核安全工程师"),
+        ("一级注册计量师", "一级注册计量师"),
     ],
 )
 def test_find_qualification(text: str, expected: str) -> None:
@@ -142,25 +134,17 @@ def test_find_qualification(text: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["注册会计师证书丢了", "计算机二级证书", "我想补办职业技能等级证书", "驾驶证丢了", "你好", "", "心理咨询师证书"],
+    ["注册会计师证书丢了", "计算机二级证书", "我想补办职业技能等级证书", "驾驶证丢了", "你好", "", "心理咨询师证书",
+     "二建证书怎么补办", "中级会计职称", "主管护师", "注册税务师", "银行从业资格", "一建注册证书丢了", "注安执业证"],
 )
-def test_find_qualification_ignores_other_services(text: str) -> None:
-    """CPA, NCRE, skill certificates and chit-chat are no qualification of this service."""
+def test_find_qualification_ignores_other_documents(text: str) -> None:
+    """CPA, NCRE, skill, provincial, other ministries' and registration certificates are no qualification here."""
     assert find_qualification(text) is None
 
 
-def test_find_other_service() -> None:
-    """Other services are recognised so the assistant can redirect."""
-    assert find_other_service("注册会计师证书丢了").name == "注册会计师"
-    assert find_other_service("计算机二级证书").name == "全国计算机等级考试"
-    assert find_other_service("一建证书") is None
-
-
 def test_longest_alias_wins() -> None:
-    """设备监理师 is not 监理工程师, 主管护师 is 卫生 and 高级会计师 is 高级."""
+    """设备监理师 is not 监理工程师."""
     assert find_qualification("设备监理师").name == "注册设备监理师"
-    accounting = find_qualification("高级会计师")
-    assert find_level("高级会计师", accounting) == "高级"
 
 
 @pytest.mark.parametrize(
@@ -170,19 +154,15 @@ def test_longest_alias_wins() -> None:
         ("初级的", None, "初级"),
         ("副高", None, "高级"),
         ("中级经济师", "经济师", "中级"),
-        ("高级经济师", "经济师", "高级"),
         ("我考的一建", "一建", "一级"),
         ("随便说说", "一建", "一级"),
         ("二级", "一建", None),
         ("助理社会工作师", "社工", "初级"),
         ("社会工作师", "社工", "中级"),
-        ("会计师", "初级会计", "中级"),
+        ("助理统计师", "统计师", "初级"),
         ("信息系统项目管理师", "软考", "高级"),
         ("软考高项", "软考", "高级"),
         ("二笔", "catti", "二级"),
-        ("主管护师", "卫生资格", "中级"),
-        ("护师", "卫生资格", "初级（师）"),
-        ("初级", "卫生资格", None),
         ("三级", "经济师", None),
         ("a级", "验船师", "A级"),
         ("中級", "经济师", "中级"),

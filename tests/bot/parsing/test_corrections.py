@@ -20,7 +20,7 @@ from bot.parsing.corrections import FIELDS, Correction, detect_correction
         ("取得时间改一下", "obtained", ""),
         ("时间说错了，是2016年5月", "obtained", "2016年5月"),
         ("不对，是2016年5月", "obtained", "2016年5月"),
-        ("不是一建，改成二建", "qualification", "二建"),
+        ("不是一建，改成一造", "qualification", "一造"),
         ("证书名称写错了", "qualification", ""),
         ("一级建造师的级别写错了，应该是二级", "level", "二级"),
         ("级别改成中级", "level", "中级"),

@@ -129,3 +129,22 @@ def parse_year_month(text: str, today: date, min_year: Optional[int] = None) -> 
     `min_year` (the qualification's first_year) rejects years before the qualification existed.
     """
     return find_year_month(text, today, min_year)
+
+
+# "我的证书是2015年的", "2012年考的一建", "15年拿的证" — but not "2017年以前的证书" (a rule, not a certificate).
+_CERT_YEAR = re.compile(
+    r"(?<![0-9])(?P<year>(?:19|20)[0-9]{2}|[0-9]{2})\s*年(?!以前|之前|以后|之后|前|后|及以后|开始|起)"
+    r"(?:[0-9]{1,2}月)?(?:份)?(?:的|就)?(?:时候)?(?:考|取得|拿|获得|发|颁发|印制|领|通过|证|下证|的证|的)"
+)
+
+
+def certificate_year(text: str, today: date) -> Optional[int]:
+    """The year a message says the holder's certificate is from, or None ("2017年以前…" is no such year)."""
+    try:
+        match = _CERT_YEAR.search(clean(text))
+        if not match:
+            return None
+        year = _year(match.group("year"), None, today)
+        return year if year is not None and EARLIEST_YEAR <= year <= today.year else None
+    except Exception:  # noqa: BLE001 - never raise on user input
+        return None

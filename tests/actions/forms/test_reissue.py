@@ -33,6 +33,14 @@ async def test_opening_message_keeps_the_reason_and_qualification(make_tracker, 
     assert slots["requested_slot"] == "ever_collected"
 
 
+async def test_a_specialty_in_the_opening_message_is_not_asked_again(make_tracker, dispatcher, domain) -> None:
+    """"…建筑工程专业的一建…" keeps the specialty too: it applies once the qualification is known."""
+    tracker = make_tracker("我是建筑工程专业的一建，证书丢了，我要补办", intent="start_reissue", slots={"requested_slot": None})
+    slots = await run(tracker, dispatcher, domain)
+    assert slots["qualification"] == "一级建造师" and slots["specialty"] == "建筑工程"
+    assert slots["requested_slot"] == "ever_collected"
+
+
 async def test_several_fields_in_one_message(make_tracker, dispatcher, domain) -> None:
     """Name, ID number and phone in one sentence are all taken; the phone is not read from the ID."""
     tracker = make_tracker(

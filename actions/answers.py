@@ -22,13 +22,13 @@ from bot.hall import hall_status
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 START_BUTTON = {"title": "我要申请补办", "payload": "我要申请补办证书"}
 PROGRESS_BUTTON = {"title": "查询办理进度", "payload": "查询补办进度"}
-# Labels for the non-FAQ intents the fallback may offer as "did you mean".
-INTENT_LABELS = {
+# Buttons for the action labels of the answer plan the fallback may offer as "did you mean".
+ACTION_BUTTONS = {
     "start_reissue": START_BUTTON,
     "check_progress": PROGRESS_BUTTON,
-    "ask_completion_date": {"title": "今天申请哪天能办好", "payload": "今天申请哪天能办好"},
-    "ask_hall_open": {"title": "大厅现在开门吗", "payload": "大厅现在开门吗"},
-    "human_handoff": {"title": "转人工", "payload": "转人工"},
+    "completion_date": {"title": "今天申请哪天能办好", "payload": "今天申请哪天能办好"},
+    "hall_open": {"title": "大厅现在开门吗", "payload": "大厅现在开门吗"},
+    "handoff": {"title": "转人工", "payload": "转人工"},
 }
 
 
@@ -98,8 +98,7 @@ class ActionAnswerQuestions(Action):
     """Answers every question of the message in one reply, from the answer plan the NLU made.
 
     FAQ answers, computed answers, where to go for another document, and "the guide doesn't say" with the
-    human route; questions left unanswered are recorded (masked) for staff. A message without a plan
-    (an older tracker) gets the response selector's FAQ answer.
+    human route; questions left unanswered are recorded (masked) for staff.
     """
 
     def name(self) -> Text:
@@ -110,7 +109,7 @@ class ActionAnswerQuestions(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         """Render the plan and record what was not answered."""
         message = tracker.latest_message or {}
-        plan = message.get("answer_plan") or legacy_plan(message)
+        plan = message.get("answer_plan") or unclear_plan(message)
         reply = render_plan(plan, datetime.now(SHANGHAI))
         if reply.text:
             dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
@@ -120,11 +119,9 @@ class ActionAnswerQuestions(Action):
         return []
 
 
-def legacy_plan(message: Dict[Text, Any]) -> Dict[Text, Any]:
-    """A one-question plan from the response selector's choice (parse data without an answer plan)."""
-    key = (((message.get("response_selector") or {}).get("faq") or {}).get("response") or {}).get("intent_response_key")
-    label = str(key).split("/")[-1] if key else "unclear"
-    return {"questions": [{"label": label, "text": message.get("text") or "", "confidence": 0.0}]}
+def unclear_plan(message: Dict[Text, Any]) -> Dict[Text, Any]:
+    """The plan of a message the NLU made none for: ask the person to say more (never a guessed answer)."""
+    return {"questions": [{"label": "unclear", "text": message.get("text") or "", "confidence": 0.0}]}
 
 
 def record_all(records: List[Dict[Text, Any]]) -> None:
@@ -164,27 +161,14 @@ class ActionHallOpen(Action):
 
 
 def suggestion_buttons(latest_message: Dict[Text, Any], limit: int = 2) -> List[Dict[Text, Text]]:
-    """Buttons for the most likely topics of an unclear message (FAQ answers ranked by the selector)."""
+    """Buttons for the most likely topics of an unclear message: the answer plan's guesses, best first."""
     buttons: List[Dict[Text, Text]] = []
-    faq_ranking = ((latest_message.get("response_selector") or {}).get("faq") or {}).get("ranking") or []
-    faq_keys = [item.get("intent_response_key", "").split("/")[-1] for item in faq_ranking]
-    for item in latest_message.get("intent_ranking") or []:
-        name = item.get("name")
-        if name == "faq":
-            for key in faq_keys:
-                if key in knowledge.faq_entries() and faq_button(key) not in buttons:
-                    buttons.append(faq_button(key))
-                    break
-            faq_keys = faq_keys[1:]
-        elif name in INTENT_LABELS and INTENT_LABELS[name] not in buttons:
-            buttons.append(INTENT_LABELS[name])
-        if len(buttons) >= limit:
-            break
-    for key in faq_keys:
-        if len(buttons) >= limit:
-            break
-        if key in knowledge.faq_entries() and faq_button(key) not in buttons:
-            buttons.append(faq_button(key))
+    for question in ((latest_message.get("answer_plan") or {}).get("questions") or []):
+        for guess in question.get("guesses") or []:
+            label = str(guess.get("label") or "")
+            button = faq_button(label) if label in knowledge.faq_entries() else ACTION_BUTTONS.get(label)
+            if button and button not in buttons:
+                buttons.append(button)
     return buttons[:limit]
 
 

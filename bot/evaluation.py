@@ -8,6 +8,9 @@ from typing import Any, Callable, Dict, Iterable, List, Tuple
 
 import yaml
 
+from bot.answering.plan import ACTION_INTENTS, OTHER_PROVINCE, OUT_OF_SCOPE
+from bot.knowledge import faq_entries
+
 OUT_OF_SCOPE = frozenset({"out_of_scope", "chitchat"})
 
 
@@ -26,14 +29,17 @@ def load_examples(path: Path) -> List[Tuple[str, str]]:
 
 
 def full_intent(parse: Dict[str, Any]) -> str:
-    """The predicted intent of a /model/parse result, with the FAQ key for retrieval intents."""
-    name = (parse.get("intent") or {}).get("name") or ""
-    if name == "faq":
-        key = (((parse.get("response_selector") or {}).get("faq") or {}).get("response") or {}).get(
-            "intent_response_key"
-        )
-        return key or name
-    return name
+    """The predicted intent of a /model/parse result: the answer plan's first question as an intent
+    (`faq/<key>` for an FAQ answer), else the NLU intent."""
+    questions = (parse.get("answer_plan") or {}).get("questions") or []
+    if questions:
+        label = str(questions[0].get("label") or "")
+        if label in faq_entries():
+            return f"faq/{label}"
+        if label == OTHER_PROVINCE or label.startswith(OUT_OF_SCOPE):
+            return OUT_OF_SCOPE
+        return ACTION_INTENTS.get(label, label)
+    return (parse.get("intent") or {}).get("name") or ""
 
 
 @dataclass

@@ -11,7 +11,7 @@ and only for an answer it rejects asks Python's `jsonschema` for the same error 
 every event it deserialises — each turn rebuilds the tracker from its stored events, ~10 % of a form
 turn. The replacement remembers the class found for each type name and asks Rasa only on a miss.
 
-`RasaModel._rasa_predict` (DIET and the response selector, every message) calls its `tf.function`, which
+`RasaModel._rasa_predict` (DIET, every message) calls its `tf.function`, which
 on each call re-checks the inputs against the signature to choose a traced graph — more time than the
 graph itself. The signature is fixed (`input_signature`), so there is exactly one graph: after Rasa has
 built it, the replacement runs that concrete function's graph directly. Same graph, same outputs.

@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 REALWORLD_DIR = ROOT / "tests" / "nlu" / "realworld"
 PARTS = ("calibration", "test")
 ABSTAIN_LABELS = frozenset({"not_in_guide", "unclear"})
+# Classifier labels that are no answer: dialogue acts the planner leaves to the dialogue.
+NOT_ANSWERS = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "cancel", "inform", "correct", "chitchat"})
 OUT_OF_SCOPE = "out_of_scope"
 OTHER_PROVINCE = "other_province"
 LONG_CHARS = 40
@@ -130,6 +132,29 @@ def predicted_labels(parse: Dict[str, Any]) -> List[str]:
         labels = [str(question.get("label")) for question in plan["questions"] if question.get("label")]
         return labels or ["unclear"]
     return legacy_labels(parse)
+
+
+def rethreshold(plan: Dict[str, Any], threshold: float) -> List[str]:
+    """The labels an answer plan would have with another answer threshold (for the risk–coverage curve).
+
+    A question answered with confidence below `threshold` abstains; one that abstained for low confidence
+    is answered with its best guess when that reaches `threshold`. Routing by the lexicon (documents,
+    provinces) has confidence 1 and stays.
+    """
+    labels = []
+    for question in plan.get("questions") or []:
+        label = str(question.get("label"))
+        confidence = float(question.get("confidence") or 0.0)
+        guesses = question.get("guesses") or []
+        if label in ABSTAIN_LABELS and guesses:
+            label, confidence = str(guesses[0].get("label")), float(guesses[0].get("confidence") or 0.0)
+        if label in ABSTAIN_LABELS or label in NOT_ANSWERS:
+            labels.append("not_in_guide" if label not in ABSTAIN_LABELS else str(question.get("label")))
+        elif confidence < threshold:
+            labels.append("not_in_guide")
+        else:
+            labels.append(label)
+    return list(dict.fromkeys(labels)) or ["unclear"]
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from actions.common import can_upload_photo, fail_safe, first_entity
 from actions.forms.base import QUESTION, ChineseFormValidationAction, Field
 from actions.wiring import backend_client
 from bot import knowledge
-from bot.lexicon import Qualification, find_city, find_level, find_other_service, find_qualification
-from bot.lexicon import find_specialty, get_qualification
+from bot.lexicon import Qualification, find_city, find_level, find_qualification, find_specialty, get_qualification
+from bot.lexicon.documents import named_document
 from bot.parsing import answers, cert_number, dates, id_number, names, phone
 from bot.parsing.masking import mask_id, mask_name, mask_phone
 from bot.parsing.photo import check_photo
@@ -24,7 +24,7 @@ from bot.parsing.result import Parsed
 UNKNOWN = "不清楚"
 PHOTO_REF = re.compile(r"PH[0-9A-Za-z_-]{4,64}")
 COMMON_QUALIFICATIONS = (
-    "一级建造师", "二级建造师", "经济专业技术资格", "注册安全工程师", "计算机技术与软件专业技术资格", "执业药师",
+    "一级建造师", "一级造价工程师", "经济专业技术资格", "注册安全工程师", "计算机技术与软件专业技术资格", "执业药师",
 )
 REASON_LABELS = {"lost": "遗失", "damaged": "损毁", "never_collected": "一直未领取"}
 DONT_KNOW = re.compile(r"不清楚|不知道|不确定|不记得|没查过|不了解")
@@ -94,12 +94,9 @@ def parse_qualification(text: Text, tracker: Tracker) -> Parsed:
     name = find_qualification_name(text, tracker)
     if name:
         return Parsed.success(name)
-    other = find_other_service(text)
+    other = named_document(text)
     if other:
-        return Parsed.failure(
-            "other_service",
-            f"“{other.name}”不属于本业务（{knowledge.fact('service_name')}），请咨询对应的主管部门或拨打{knowledge.fact('hotline')}。",
-        )
+        return Parsed.failure("other_service", knowledge.message("other_document", name=other.name, authority=other.authority))
     return Parsed.failure(
         "qualification", "没能识别这个证书名称，请写出证书上的名称，例如“一级建造师”“中级经济师”“软考”。"
     )

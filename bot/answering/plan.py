@@ -50,10 +50,8 @@ _REQUEST = re.compile(r"我要|我想|帮我|给我|申请一下|现在就|马�
 class Thresholds:
     """How sure the classifier must be; calibrated on the real-world calibration set (docs/nlu/)."""
 
-    answer: float = 0.5
+    answer: float = 0.4
     refuse_named_qualification: float = 0.8
-    whole_message_weight: float = 0.5
-    context: str = "best"
 
 
 @dataclass(frozen=True)
@@ -127,14 +125,6 @@ def _top(scores: Scores, count: int = 3) -> Tuple[Tuple[str, float], ...]:
     return tuple(sorted(scores.items(), key=lambda item: -item[1])[:count])
 
 
-def _mix(first: Scores, second: Optional[Scores], weight: float) -> Scores:
-    """weight × first + (1 − weight) × second, over the labels of both (second absent: first)."""
-    if not second:
-        return dict(first)
-    labels = set(first) | set(second)
-    return {label: weight * first.get(label, 0.0) + (1 - weight) * second.get(label, 0.0) for label in labels}
-
-
 @dataclass
 class Planner:
     """Decides the labels of a message's questions from a classifier and the lexicon."""
@@ -143,12 +133,8 @@ class Planner:
     thresholds: Thresholds = field(default_factory=Thresholds)
     today: Callable[[], date] = date.today
 
-    def plan(self, text: str, whole_message: Optional[Scores] = None) -> Optional[Plan]:
-        """The plan of one message, or None when it asks nothing (a greeting, a form answer, a "好的").
-
-        `whole_message`: the pipeline's own scores for the whole text (DIET × response selector), mixed in
-        when the message is a single question.
-        """
+    def plan(self, text: str) -> Optional[Plan]:
+        """The plan of one message, or None when it asks nothing (a greeting, a form answer, a "好的")."""
         questions = split_questions(text)
         if not questions:
             return None
@@ -156,12 +142,7 @@ class Planner:
         province = other_province(text)
         if province:
             return Plan((PlannedQuestion(OTHER_PROVINCE, text, 1.0, (), {**details, "province": province}),))
-        if len(questions) == 1:
-            scores = self.classify([text])
-        else:
-            scores = self._question_scores(questions)
-        if len(questions) == 1:
-            scores = [_mix(scores[0], whole_message, self.thresholds.whole_message_weight)]
+        scores = self.classify([text]) if len(questions) == 1 else self._question_scores(questions)
         planned: List[PlannedQuestion] = []
         last_documents: List[str] = []
         for question, question_scores in zip(questions, scores):
@@ -191,19 +172,13 @@ class Planner:
         """Each question's scores: of its own words, or with its context when that makes the classifier surer."""
         bare = self.classify([q.text for q in questions])
         with_context = [q for q in questions if q.context]
-        if not with_context or self.thresholds.context == "bare":
+        if not with_context:
             return bare
         context_scores = iter(self.classify([q.with_context for q in with_context]))
         result = []
         for question, own in zip(questions, bare):
-            if not question.context:
-                result.append(own)
-                continue
-            other = next(context_scores)
-            if self.thresholds.context == "with" or max(other.values(), default=0) > max(own.values(), default=0):
-                result.append(other)
-            else:
-                result.append(own)
+            other = next(context_scores) if question.context else {}
+            result.append(other if max(other.values(), default=0) > max(own.values(), default=0) else own)
         return result
 
     def _decide(self, question: Question, scores: Scores, scope_text: str) -> Optional[PlannedQuestion]:

@@ -28,6 +28,7 @@ ACTION_TITLES = {
     "handoff": "转人工",
     "start_reissue": "我要申请补办",
     "check_progress": "查询办理进度",
+    "other_province": "外省取得的证书",
 }
 
 

@@ -1,5 +1,6 @@
-"""Hotline staff lookup: the best FAQ answers for a caller's question, ranked by the trained Rasa model,
-and an application's status through the backend's staff API (personal data masked)."""
+"""Hotline staff lookup: the answer to every question of a caller's message from the assistant's own answer
+plan (the trained Rasa model), with its guide clause or 指南未写明, and an application's status through the
+backend's staff API (personal data masked)."""
 from __future__ import annotations
 
 import asyncio
@@ -18,6 +19,9 @@ from zoneinfo import ZoneInfo
 import requests
 
 from bot import knowledge
+from bot.answering.plan import ABSTAIN, NOT_IN_GUIDE, OUT_OF_SCOPE
+from bot.answering.render import answer_text, title_of
+from bot.lexicon.documents import load_documents
 from bot.parsing.masking import mask_id, mask_name, scrub
 from bot.settings import PROJECT_ROOT, get_settings
 
@@ -33,13 +37,17 @@ MAX_QUESTION_CHARS = 200
 REMOTE_RETRY_AFTER_S = 30.0
 REASON_LABELS = {"lost": "遗失", "damaged": "损毁", "expired_uncollected": "超期未领取"}
 NUMBER_RE = re.compile(r"^BF\d{13}$")
-COMPUTED_INTENTS = ("ask_completion_date", "ask_hall_open")
-# The facts each computed answer rests on; their `source` fields name the guide sections.
-COMPUTED_FACTS = {
-    "ask_completion_date": ("promised_days", "practical_time", "legal_limit"),
-    "ask_hall_open": ("hall_address", "hall_days", "hall_morning", "hall_afternoon"),
+# The facts each answer that is not an FAQ entry rests on; their `source` fields name the guide sections.
+ANSWER_FACTS = {
+    "completion_date": ("promised_days", "practical_time", "legal_limit"),
+    "hall_open": ("hall_address", "hall_days", "hall_morning", "hall_afternoon"),
+    "handoff": ("hotline", "hall_address", "hall_days"),
+    "other_province": ("legal_basis", "article16"),
 }
-COMPUTED_TITLES = {"ask_completion_date": "今天申请哪天能办好", "ask_hall_open": "大厅现在开门吗"}
+NOT_IN_GUIDE_TITLE = "指南未写明"
+NOT_IN_GUIDE_SOURCE = "办事指南未写明；请转人工或业务科室"
+# Labels the assistant carries out as a dialogue; for staff, the answer they lead to.
+STAFF_ANSWER_OF = {"start_reissue": "apply_online"}
 
 ParseFn = Callable[[str], Dict[str, Any]]
 FallbackLoader = Callable[[], ParseFn]
@@ -85,76 +93,60 @@ def _confidence(value: Any) -> float:
     return min(max(number, 0.0), 1.0)
 
 
-def _intent_confidences(parse: Dict[str, Any]) -> Dict[str, float]:
-    """Each intent's confidence from `intent_ranking` (and the top `intent`), nlu_fallback left out."""
-    found: Dict[str, float] = {}
-    for item in list(parse.get("intent_ranking") or []) + [parse.get("intent") or {}]:
-        name = str(item.get("name") or "")
-        if name and name != "nlu_fallback" and name not in found:
-            found[name] = _confidence(item.get("confidence"))
-    return found
-
-
-def _faq_ranking(parse: Dict[str, Any]) -> List[Tuple[str, float]]:
-    """(FAQ key, selector confidence) pairs from `response_selector.faq.ranking`, known keys only."""
-    ranking = (((parse.get("response_selector") or {}).get("faq") or {}).get("ranking")) or []
-    entries = knowledge.faq_entries()
-    pairs: List[Tuple[str, float]] = []
-    for item in ranking:
-        key = str(item.get("intent_response_key") or "").split("/")[-1]
-        if key in entries and key not in [k for k, _ in pairs]:
-            pairs.append((key, _confidence(item.get("confidence"))))
-    return pairs
-
-
 def _unique(items: List[str]) -> Tuple[str, ...]:
     """`items` without repeats, first occurrence kept."""
     return tuple(dict.fromkeys(items))
 
 
-def faq_answer(key: str, confidence: float) -> Answer:
-    """The Answer of one FAQ topic from the knowledge base."""
-    entry = knowledge.faq_entries()[key]
-    return Answer(key, entry.title, confidence, knowledge.answer(key), tuple(entry.sources))
+def _fact_sources(label: str) -> Tuple[str, ...]:
+    """The guide sections of the facts an answer rests on."""
+    return _unique([knowledge.facts()[name].source for name in ANSWER_FACTS.get(label, ())])
 
 
-def computed_answer(intent: str, confidence: float, now: datetime) -> Answer:
-    """The Answer of a computed topic (expected completion date, hall open now) at `now`."""
-    from actions.answers import completion_text  # imported late: it pulls in rasa_sdk
-    from bot.hall import hall_status
-
-    local = now.astimezone(SHANGHAI) if now.tzinfo else now.replace(tzinfo=SHANGHAI)
-    if intent == "ask_completion_date":
-        text = completion_text(local.date())
-    else:
-        text = knowledge.message("hall_open", status=hall_status(local).message)
-    sources = _unique([knowledge.facts()[name].source for name in COMPUTED_FACTS[intent]])
-    return Answer(intent, COMPUTED_TITLES[intent], confidence, text, sources)
+def planned_answer(question: Dict[str, Any], now: datetime) -> Optional[Answer]:
+    """The Answer to one planned question, with its guide clause — or 指南未写明 with the human route."""
+    label = str(question.get("label") or "")
+    label = STAFF_ANSWER_OF.get(label, label)
+    confidence = round(_confidence(question.get("confidence")), 4)
+    details = question.get("details") or {}
+    entries = knowledge.faq_entries()
+    if label in entries:
+        entry = entries[label]
+        return Answer(label, entry.title, confidence, answer_text(label, details, now), tuple(entry.sources))
+    if label in ABSTAIN:
+        text = answer_text(NOT_IN_GUIDE, details, now) + "\n" + knowledge.message("human_route")
+        return Answer(label, NOT_IN_GUIDE_TITLE, confidence, text, (NOT_IN_GUIDE_SOURCE,))
+    if label.startswith(OUT_OF_SCOPE + ":"):
+        document = load_documents().get(label.split(":", 1)[1])
+        if document is not None:
+            source = document.source if document.sourced else (document.document or document.source)
+            return Answer(label, f"不属本事项：{document.name}", confidence, answer_text(label, details, now), (source,))
+    text = answer_text(label, details, now)
+    if not text:
+        return None
+    return Answer(label, title_of(label) or "不属本事项", confidence, text, _fact_sources(label))
 
 
 def rank(parse: Dict[str, Any], top: int = 3, now: Optional[datetime] = None) -> List[Answer]:
-    """The best `top` answers of one /model/parse result.
-
-    An FAQ topic scores P(faq) × P(topic | faq) — the intent confidence of `faq` times the response
-    selector's confidence — and a computed topic scores its intent's confidence, so both share one scale.
-    """
-    intents = _intent_confidences(parse)
-    faq_confidence = intents.get("faq", 0.0)
-    scored: List[Tuple[float, float, str, str]] = []  # (score, tie-break, kind, key)
-    for key, selector_confidence in _faq_ranking(parse):
-        scored.append((faq_confidence * selector_confidence, selector_confidence, "faq", key))
-    for intent in COMPUTED_INTENTS:
-        if intent in intents:
-            scored.append((intents[intent], intents[intent], "computed", intent))
-    scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    """The answers of one /model/parse result: every question of its answer plan, in the order asked; for a
+    single question, the other FAQ topics the classifier saw next, as alternatives for staff."""
     moment = now or datetime.now(SHANGHAI)
+    local = moment.astimezone(SHANGHAI) if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+    questions = list((parse.get("answer_plan") or {}).get("questions") or [])
     answers: List[Answer] = []
-    for score, _tie, kind, key in scored[: max(0, top)]:
-        if kind == "faq":
-            answers.append(faq_answer(key, round(score, 4)))
-        else:
-            answers.append(computed_answer(key, round(score, 4), moment))
-    return answers
+    for question in questions:
+        found = planned_answer(question, local)
+        if found is not None and found.key not in [a.key for a in answers]:
+            answers.append(found)
+    if len(questions) == 1:
+        for guess in questions[0].get("guesses") or []:
+            label = str(guess.get("label") or "")
+            if label in knowledge.faq_entries() and label not in [a.key for a in answers]:
+                found = planned_answer({"label": label, "confidence": guess.get("confidence"),
+                                        "details": questions[0].get("details")}, local)
+                if found is not None:
+                    answers.append(found)
+    return answers[: max(0, top)]
 
 
 def clean_question(question: str) -> str:

@@ -2,9 +2,10 @@
 
 It trains its own question classifier (character n-grams + e5 sentence embedding, logistic regression)
 on the same training data as DIET, because it must classify each question of a message on its own, which
-DIET cannot. For a single question its scores are mixed with DIET × the response selector. The decisions
-themselves are pure (bot.answering.plan). The plan is added to the parse data as `answer_plan`, and the
-message's intent becomes the plan's intent, so that the dialogue rules carry the plan out.
+DIET cannot; it also chooses the FAQ answer (no response selector: on real text it added nothing, see
+docs/nlu/realworld.md). The decisions themselves are pure (bot.answering.plan). The plan is added to the
+parse data as `answer_plan`, and the message's intent becomes the plan's intent, so that the dialogue rules
+carry the plan out.
 """
 from __future__ import annotations
 
@@ -47,19 +48,6 @@ def training_label(intent: Text, response_key: Optional[Text]) -> Text:
     if response_key and "/" in response_key:
         return response_key.split("/", 1)[1]
     return INTENT_LABELS.get(intent, intent)
-
-
-def pipeline_scores(parse: Dict[Text, Any]) -> Scores:
-    """DIET × response selector as planner labels: P(faq) × P(key | faq) for FAQ keys, P(intent) otherwise."""
-    intents = {item.get(INTENT_NAME_KEY): float(item.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
-               for item in parse.get(INTENT_RANKING_KEY) or [] if item.get(INTENT_NAME_KEY) != FALLBACK_INTENT}
-    scores: Scores = {INTENT_LABELS.get(name, name): confidence for name, confidence in intents.items() if name != "faq"}
-    ranking = ((parse.get("response_selector") or {}).get("faq") or {}).get("ranking") or []
-    for item in ranking:
-        key = str(item.get("intent_response_key") or "").split("/")[-1]
-        if key:
-            scores[key] = intents.get("faq", 0.0) * float(item.get("confidence") or 0.0)
-    return scores
 
 
 def top_intent(parse: Dict[Text, Any]) -> Tuple[Text, float]:
@@ -119,9 +107,8 @@ class AnswerPlanner(GraphComponent):
         return {
             "answer_threshold": defaults.answer,
             "refuse_named_qualification": defaults.refuse_named_qualification,
-            "whole_message_weight": defaults.whole_message_weight,
             "regularisation": 10.0,
-            "embedding_weight": 2.0,
+            "embedding_weight": 1.0,
             # Form answers DIET is sure of ("张三", "确认") are not questions: no plan.
             "skip_for_intents": ["inform", "affirm", "deny", "correct", "cancel"],
             "skip_above_confidence": 0.8,
@@ -142,7 +129,6 @@ class AnswerPlanner(GraphComponent):
         self._planner = Planner(self._classify, Thresholds(
             answer=float(config["answer_threshold"]),
             refuse_named_qualification=float(config["refuse_named_qualification"]),
-            whole_message_weight=float(config["whole_message_weight"]),
         ))
         self._known: Dict[Text, np.ndarray] = {}
 
@@ -201,7 +187,7 @@ class AnswerPlanner(GraphComponent):
             embedding = message.get(EMBEDDING_KEY)
             self._known = {text: embedding} if embedding is not None else {}
             try:
-                plan = self._planner.plan(text, pipeline_scores(message.data))
+                plan = self._planner.plan(text)
             except Exception:  # noqa: BLE001 - a planning bug must not break understanding
                 logger.exception("answer planning failed; keeping the pipeline's intent")
                 continue

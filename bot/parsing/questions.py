@@ -16,7 +16,7 @@ from bot.parsing.text import clean
 # Words that make a piece of text a question.
 QUESTION_WORDS = re.compile(
     r"[?？]|吗|嘛|麼|么|呢|怎|如何|什么|啥|多少|(?<!没)多久|多长|多大|(?<![十好这那前近])几[个天次月年本周号点时]|哪|是否|能否|可否|可以.{0,8}[吧嘛]"
-    r"|能不能|可不可以|要不要|需不需要|用不用|有没有|是不是|会不会|行不行|咋|为何|为什么|谁"
+    r"|能不能|可不可以|要不要|需不需要|用不用|有没有|是不是|会不会|行不行|咋|为何|为什么|谁|还是"
     r"|(?<=[\u4e00-\u9fff])(?:没|不|否|没有|吧)$"  # "要钱不", "网上有入口没", "带身份证就行吧"
 )
 # Sentence ends (kept with the piece before them).

@@ -66,10 +66,10 @@ async def test_a_failed_record_does_not_change_the_reply(make_tracker, dispatche
     assert knowledge.message("not_in_guide") in said()
 
 
-async def test_without_a_plan_the_selected_faq_is_answered(make_tracker, dispatcher, domain, fake_backend, said) -> None:
-    """A message parsed without an answer plan still gets the response selector's FAQ answer."""
-    await ActionAnswerQuestions().run(dispatcher, make_tracker("要交钱吗", intent="faq", faq_key="fee"), domain)
-    assert said() == knowledge.answer("fee")
+async def test_without_a_plan_no_answer_is_guessed(make_tracker, dispatcher, domain, fake_backend, said) -> None:
+    """A message the NLU made no plan for is asked to be put differently, never answered with a guess."""
+    await ActionAnswerQuestions().run(dispatcher, make_tracker("要交钱吗", intent="faq"), domain)
+    assert said() == knowledge.message("unclear")
 
 
 def test_completion_date_counts_working_days() -> None:
@@ -80,13 +80,13 @@ def test_completion_date_counts_working_days() -> None:
 
 
 def test_fallback_suggests_the_two_most_likely_topics() -> None:
-    """An unclear message gets the two best topics, FAQ answers named by their titles."""
-    latest = {
-        "intent_ranking": [{"name": "faq", "confidence": 0.4}, {"name": "start_reissue", "confidence": 0.3}],
-        "response_selector": {"faq": {"ranking": [{"intent_response_key": "faq/fee"}, {"intent_response_key": "faq/newspaper"}]}},
-    }
+    """An unclear message gets the plan's two best guesses, FAQ answers named by their titles."""
+    latest = {"answer_plan": {"questions": [{"label": "unclear", "guesses": [
+        {"label": "fee", "confidence": 0.3}, {"label": "start_reissue", "confidence": 0.2},
+        {"label": "greet", "confidence": 0.1}, {"label": "newspaper", "confidence": 0.1}]}]}}
     buttons = suggestion_buttons(latest)
     assert [b["title"] for b in buttons] == [knowledge.faq_entries()["fee"].title, "我要申请补办"]
+    assert suggestion_buttons({}) == []
 
 
 async def test_ask_affirmation_always_offers_none_of_these(make_tracker, dispatcher, domain) -> None:

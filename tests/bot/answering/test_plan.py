@@ -43,12 +43,18 @@ def test_every_question_is_planned_in_order_with_its_intent() -> None:
     assert result.labels == ["fee", "duration"] and result.intent == "faq"
 
 
-def test_a_single_question_is_classified_on_the_whole_message_and_mixed_with_the_pipeline() -> None:
+def test_a_single_question_is_classified_on_the_whole_message() -> None:
     classify = fake_classifier(0.6)
-    planner = Planner(classify, Thresholds(answer=0.5, whole_message_weight=0.5))
-    result = planner.plan("你好，补证要钱吗", whole_message={"duration": 1.0})
-    assert classify.calls == [["你好，补证要钱吗"]]
-    assert result.labels == ["duration"]  # 0.5 × 1.0 beats 0.5 × 0.6
+    result = Planner(classify, Thresholds(answer=0.5)).plan("你好，补证要钱吗")
+    assert classify.calls == [["你好，补证要钱吗"]] and result.labels == ["fee"]
+
+
+def test_a_question_with_context_is_classified_with_it_when_that_is_surer() -> None:
+    """"…丢了，咋补" alone is vague; with "一建证书丢了" before it the classifier is surer, and that is used."""
+    def classify(texts):
+        return [{"process": 0.9} if "一建" in text else {"process": 0.5, "fee": 0.45} for text in texts]
+    result = Planner(classify, Thresholds(answer=0.6)).plan("一建证书丢了，咋补？要钱吗")
+    assert result.labels[0] == "process"
 
 
 def test_unsure_answers_abstain_and_keep_their_guesses() -> None:

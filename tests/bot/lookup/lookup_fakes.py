@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import socket
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 STAFF_TOKEN = "test-staff-token"
 NUMBER = "BF2026112700001"
@@ -37,38 +37,24 @@ ADMIN_RECORD: Dict[str, Any] = {
 }
 
 
-def parse_result(
-    faq: Optional[List[tuple]] = None, intents: Optional[List[tuple]] = None
-) -> Dict[str, Any]:
-    """A /model/parse-shaped result from (key, confidence) FAQ pairs and (intent, confidence) pairs."""
-    intents = intents or [("faq", 0.9)]
+def parse_result(*questions: Tuple[str, float, List[Tuple[str, float]]], intent: str = "faq") -> Dict[str, Any]:
+    """A /model/parse-shaped result whose answer plan has these (label, confidence, guesses) questions."""
     return {
         "text": "",
-        "intent": {"name": intents[0][0], "confidence": intents[0][1]},
-        "intent_ranking": [{"name": n, "confidence": c} for n, c in intents],
-        "response_selector": {
-            "all_retrieval_intents": ["faq"],
-            "faq": {
-                "response": {"intent_response_key": f"faq/{faq[0][0]}" if faq else None},
-                "ranking": [{"id": i, "confidence": c, "intent_response_key": f"faq/{k}"}
-                            for i, (k, c) in enumerate(faq or [])],
-            },
-        },
+        "intent": {"name": intent, "confidence": 0.9},
+        "intent_ranking": [{"name": intent, "confidence": 0.9}],
+        "answer_plan": {"intent": intent, "questions": [
+            {"label": label, "text": label, "confidence": confidence, "details": {},
+             "guesses": [{"label": g, "confidence": c} for g, c in guesses]}
+            for label, confidence, guesses in questions
+        ]},
     }
 
 
-NEWSPAPER_PARSE = parse_result(
-    faq=[("newspaper", 0.95), ("fee", 0.03), ("materials", 0.01), ("photo", 0.005)],
-    intents=[("faq", 0.9), ("ask_completion_date", 0.04), ("ask_hall_open", 0.02), ("greet", 0.01)],
-)
-COMPLETION_PARSE = parse_result(
-    faq=[("duration", 0.8), ("process", 0.1)],
-    intents=[("ask_completion_date", 0.85), ("faq", 0.1), ("ask_hall_open", 0.03)],
-)
-HALL_PARSE = parse_result(
-    faq=[("hall", 0.7), ("visits", 0.2)],
-    intents=[("nlu_fallback", 0.99), ("ask_hall_open", 0.6), ("faq", 0.3)],
-)
+NEWSPAPER_PARSE = parse_result(("newspaper", 0.855, [("newspaper", 0.855), ("fee", 0.03), ("materials", 0.01), ("photo", 0.005)]))
+COMPLETION_PARSE = parse_result(("completion_date", 0.85, [("completion_date", 0.85), ("duration", 0.1)]),
+                                intent="ask_completion_date")
+HALL_PARSE = parse_result(("hall_open", 0.6, [("hall_open", 0.6), ("hall", 0.2), ("visits", 0.1)]), intent="ask_hall_open")
 
 
 class FakeParser:

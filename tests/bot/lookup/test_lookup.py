@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actions.answers import completion_text
+from bot.answering.render import completion_text
 from bot import knowledge
 from bot import lookup as core
 from tests.bot.lookup.lookup_fakes import (
@@ -25,59 +25,65 @@ FRIDAY_MORNING = datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI)
 SUNDAY_MORNING = datetime(2026, 11, 29, 10, 0, tzinfo=SHANGHAI)
 
 
-# ---------------------------------------------------------------- ranking
+# ---------------------------------------------------------------- answers from the plan
 
 
-def test_best_three_answers_come_from_the_knowledge_base(fake_parse: FakeParser) -> None:
-    """"要登报吗" → newspaper first, with its title, full rendered text and guide section."""
+def test_the_planned_answer_comes_first_then_the_next_topics(fake_parse: FakeParser) -> None:
+    """"要登报吗" → newspaper first, with its title, full rendered text and guide section, then two alternatives."""
     answers = core.lookup("要登报吗", parse=fake_parse, now=FRIDAY_MORNING)
-    assert len(answers) == 3
+    assert [a.key for a in answers] == ["newspaper", "fee", "materials"]
     best = answers[0]
-    assert best.key == "newspaper"
     assert best.title == knowledge.faq_entries()["newspaper"].title == "需要登报挂失吗"
-    assert best.answer_text == knowledge.answer("newspaper")
-    assert "{" not in best.answer_text
+    assert best.answer_text == knowledge.answer("newspaper") and "{" not in best.answer_text
     assert best.sources == knowledge.faq_entries()["newspaper"].sources
-    assert best.confidence == pytest.approx(0.9 * 0.95)
+    assert best.confidence == pytest.approx(0.855) and answers[1].confidence == pytest.approx(0.03)
     assert fake_parse.calls == ["要登报吗"]
 
 
-def test_faq_scores_are_intent_times_selector_and_sorted(fake_parse: FakeParser) -> None:
-    """The second answer is the completion date (0.04) ahead of fee (0.9 × 0.03 = 0.027)."""
-    answers = core.lookup("要登报吗", top=5, parse=fake_parse, now=FRIDAY_MORNING)
-    assert [a.key for a in answers] == ["newspaper", "ask_completion_date", "fee", "ask_hall_open", "materials"]
-    confidences = [a.confidence for a in answers]
-    assert confidences == sorted(confidences, reverse=True)
-    assert answers[2].confidence == pytest.approx(0.027)
+def test_every_question_of_a_message_is_answered_in_order() -> None:
+    """Two questions → both answers, in the order asked, no alternatives added."""
+    parse = parse_result(("fee", 0.9, [("fee", 0.9), ("photo", 0.05)]), ("duration", 0.8, [("duration", 0.8)]))
+    assert [a.key for a in core.rank(parse, top=3, now=FRIDAY_MORNING)] == ["fee", "duration"]
+
+
+def test_what_the_guide_does_not_say_is_said_so_with_the_human_route() -> None:
+    """not_in_guide → 指南未写明, the human route, and the nearby topics after it."""
+    parse = parse_result(("not_in_guide", 0.3, [("collect_reissued", 0.3), ("express", 0.2)]))
+    answers = core.rank(parse, top=3, now=FRIDAY_MORNING)
+    assert answers[0].title == "指南未写明" and knowledge.message("human_route") in answers[0].answer_text
+    assert answers[0].sources == (core.NOT_IN_GUIDE_SOURCE,)
+    assert [a.key for a in answers[1:]] == ["collect_reissued", "express"]
+
+
+def test_another_document_names_where_to_go_and_its_source() -> None:
+    parse = parse_result(("out_of_scope:teacher", 1.0, []), intent="out_of_scope")
+    [answer] = core.rank(parse, now=FRIDAY_MORNING)
+    assert answer.title == "不属本事项：教师资格证" and answer.sources[0].startswith("http")
 
 
 def test_completion_date_is_computed_from_the_working_day_calendar(fake_parse: FakeParser) -> None:
-    """ask_completion_date → the expected completion date of an application made today."""
     best = core.lookup("今天申请哪天能办好", parse=fake_parse, now=FRIDAY_MORNING)[0]
-    assert best.key == "ask_completion_date"
-    assert best.title == "今天申请哪天能办好"
+    assert best.key == "completion_date" and best.title == "今天申请哪天能办好"
     assert best.confidence == pytest.approx(0.85)
     assert best.answer_text == completion_text(date(2026, 11, 27))
     assert "2026年11月27日" in best.answer_text and "65个工作日" in best.answer_text
     assert best.sources[0] == knowledge.facts()["promised_days"].source
 
 
-def test_hall_open_is_computed_for_now_and_nlu_fallback_is_ignored(fake_parse: FakeParser) -> None:
-    """ask_hall_open → open on a Friday morning, closed on a Sunday; the nlu_fallback label is not an answer."""
+def test_hall_open_is_computed_for_now(fake_parse: FakeParser) -> None:
     open_answer = core.lookup("大厅开门吗", parse=fake_parse, now=FRIDAY_MORNING)
-    assert [a.key for a in open_answer] == ["ask_hall_open", "hall", "visits"]
-    assert "正在办公" in open_answer[0].answer_text
-    assert knowledge.fact("hall_address") in open_answer[0].answer_text
+    assert [a.key for a in open_answer] == ["hall_open", "hall", "visits"]
+    assert "正在办公" in open_answer[0].answer_text and knowledge.fact("hall_address") in open_answer[0].answer_text
     assert "办理信息·办理地点" in open_answer[0].sources
     closed = core.lookup("大厅开门吗", parse=fake_parse, now=SUNDAY_MORNING)[0]
     assert "不办公" in closed.answer_text and "周末" in closed.answer_text
 
 
-def test_unknown_keys_and_duplicates_are_dropped() -> None:
-    """A key the knowledge base does not have (an old model) never shows; a repeated key shows once."""
-    parse = parse_result(faq=[("no_such_topic", 0.9), ("fee", 0.05), ("fee", 0.04), ("photo", 0.01)])
-    answers = core.rank(parse, top=3, now=FRIDAY_MORNING)
-    assert [a.key for a in answers] == ["fee", "photo"]
+def test_unknown_labels_and_duplicates_are_dropped() -> None:
+    """A label the knowledge base does not have (an old model) never shows; a repeated one shows once."""
+    parse = parse_result(("no_such_topic", 0.9, [("fee", 0.05), ("fee", 0.04), ("photo", 0.01)]))
+    assert [a.key for a in core.rank(parse, top=3, now=FRIDAY_MORNING)] == ["fee", "photo"]
+    assert core.rank({}, now=FRIDAY_MORNING) == []
 
 
 def test_blank_question_asks_nothing() -> None:
@@ -95,22 +101,25 @@ def test_question_is_tidied_and_cut() -> None:
     assert len(parser.calls[0]) == core.MAX_QUESTION_CHARS
 
 
+LABELS = sorted(knowledge.faq_entries()) + ["not_in_guide", "unclear", "completion_date", "hall_open", "handoff",
+                                            "start_reissue", "check_progress", "other_province", "out_of_scope",
+                                            "out_of_scope:teacher", "greet"]
+
+
 @settings(max_examples=60, deadline=None)
 @given(
-    faq=st.lists(st.tuples(st.sampled_from(sorted(knowledge.faq_entries())), st.floats(-1, 2)), max_size=8),
-    intents=st.lists(st.tuples(st.sampled_from(["faq", "ask_completion_date", "ask_hall_open", "greet", "nlu_fallback"]),
-                               st.floats(0, 1)), min_size=1, max_size=5),
+    questions=st.lists(st.tuples(st.sampled_from(LABELS), st.floats(-1, 2),
+                                 st.lists(st.tuples(st.sampled_from(LABELS), st.floats(-1, 2)), max_size=4)),
+                       max_size=4),
     top=st.integers(0, 6),
 )
-def test_rank_is_bounded_sorted_and_unique(faq: List[tuple], intents: List[tuple], top: int) -> None:
-    """Whatever the model says: at most `top` answers, confidences in [0, 1], descending, no repeats."""
-    answers = core.rank(parse_result(faq=faq, intents=intents), top=top, now=FRIDAY_MORNING)
+def test_rank_is_bounded_and_unique(questions: List[tuple], top: int) -> None:
+    """Whatever the model says: at most `top` answers, confidences in [0, 1], no repeats, every text filled."""
+    answers = core.rank(parse_result(*questions), top=top, now=FRIDAY_MORNING)
     assert len(answers) <= top
     keys = [a.key for a in answers]
     assert len(keys) == len(set(keys))
-    confidences = [a.confidence for a in answers]
-    assert all(0.0 <= c <= 1.0 for c in confidences)
-    assert confidences == sorted(confidences, reverse=True)
+    assert all(0.0 <= a.confidence <= 1.0 and a.answer_text and "{" not in a.answer_text for a in answers)
 
 
 def test_answer_dict_is_json_ready(fake_parse: FakeParser) -> None:

@@ -39,13 +39,14 @@ def test_prints_best_three_with_confidence_text_and_section(fake_parse: FakePars
     headers = [line for line in lines if re.match(r"^\d\. ", line)]
     assert headers == [
         "1. 需要登报挂失吗（newspaper）  置信度 85.5%",
-        "2. 今天申请哪天能办好（ask_completion_date）  置信度 4.0%",
-        "3. 补办要交钱吗（fee）  置信度 2.7%",
+        "2. 补办要交钱吗（fee）  置信度 3.0%",
+        "3. 需要准备什么材料（materials）  置信度 1.0%",
     ]
     assert f"   {knowledge.answer('newspaper')}" in lines
     assert "   出处：常见问题·需要登报挂失吗" in lines
     assert "   出处：常见问题·需要缴费吗" in lines
-    assert "2026年11月27日" in out  # the computed answer, for the injected "now"
+    _, computed, _ = run(["今天申请哪天能办好"], parse=fake_parse)
+    assert "2026年11月27日" in computed  # the computed answer, for the injected "now"
 
 
 def test_multi_word_question_and_top(fake_parse: FakeParser) -> None:
@@ -62,7 +63,7 @@ def test_json_output(fake_parse: FakeParser) -> None:
     code, out, _ = run(["--json", "要登报吗"], parse=fake_parse)
     body = json.loads(out)
     assert code == 0 and body["question"] == "要登报吗"
-    assert [a["key"] for a in body["answers"]] == ["newspaper", "ask_completion_date", "fee"]
+    assert [a["key"] for a in body["answers"]] == ["newspaper", "fee", "materials"]
     assert body["answers"][0]["answer"] == knowledge.answer("newspaper")
 
 
@@ -71,7 +72,7 @@ def test_interactive_mode_answers_each_line(fake_parse: FakeParser) -> None:
     code, out, _ = run([], parse=fake_parse, stdin=io.StringIO("要登报吗\n\n大厅开门吗\n"))
     assert code == 0
     assert fake_parse.calls == ["要登报吗", "大厅开门吗"]
-    assert out.count("问题：") == 2 and "1. 大厅现在开门吗（ask_hall_open）" in out
+    assert out.count("问题：") == 2 and "1. 大厅现在开门吗（hall_open）" in out
 
 
 def test_fallback_note_goes_to_stderr_once() -> None:

@@ -11,7 +11,7 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.answer_planner import PLAN_KEY, AnswerPlanner, pipeline_scores, top_intent, training_label
+from bot.nlu.answer_planner import PLAN_KEY, AnswerPlanner, top_intent, training_label
 from bot.nlu.e5_featurizer import E5Featurizer
 
 EXAMPLES = [
@@ -29,12 +29,9 @@ def test_training_labels() -> None:
     assert training_label("not_in_guide", None) == "not_in_guide"
 
 
-def test_pipeline_scores_multiply_faq_by_the_selector_and_skip_the_fallback() -> None:
-    parse = {"intent_ranking": [{"name": "nlu_fallback", "confidence": 0.45}, {"name": "faq", "confidence": 0.8},
-                                {"name": "human_handoff", "confidence": 0.1}],
-             "response_selector": {"faq": {"ranking": [{"intent_response_key": "faq/fee", "confidence": 0.5}]}}}
-    assert pipeline_scores(parse) == pytest.approx({"fee": 0.4, "handoff": 0.1})
-    assert top_intent(parse) == ("faq", 0.8)
+def test_top_intent_looks_under_the_fallback() -> None:
+    parse = {"intent_ranking": [{"name": "nlu_fallback", "confidence": 0.45}, {"name": "faq", "confidence": 0.8}]}
+    assert top_intent(parse) == ("faq", 0.8) and top_intent({}) == ("", 0.0)
 
 
 @pytest.fixture(scope="module")

@@ -1,18 +1,17 @@
 """Rasa NLU component: the answer plan of a message — every question in it, the right document, or abstain.
 
-It trains its own question classifier (character n-grams + e5 sentence embedding, logistic regression)
-on the same training data as DIET, because it must classify each question of a message on its own, which
-DIET cannot; it also chooses the FAQ answer (no response selector: on real text it added nothing, see
-docs/nlu/realworld.md). The decisions themselves are pure (bot.answering.plan). The plan is added to the
-parse data as `answer_plan`, and the message's intent becomes the plan's intent, so that the dialogue rules
-carry the plan out.
+It trains its own question classifier (bot.nlu.question_classifier: character n-grams, and the e5 sentence
+embedding where those leave it unsure) on the same training data as DIET, because it must classify each
+question of a message on its own, which DIET cannot; it also chooses the FAQ answer (no response selector:
+on real text it added nothing, see docs/nlu/realworld.md). The decisions themselves are pure
+(bot.answering.plan). The plan is added to the parse data as `answer_plan`, and the message's intent becomes
+the plan's intent, so that the dialogue rules carry the plan out.
 """
 from __future__ import annotations
 
 import logging
 from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
-import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -29,7 +28,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.answering.plan import Planner, Scores, Thresholds
-from bot.nlu.e5_featurizer import EMBEDDING_KEY
+from bot.nlu.question_classifier import QuestionClassifier
 from bot.nlu.sentence_embedding import embed
 from bot.parsing.questions import is_question
 from bot.parsing.text import clean
@@ -58,44 +57,6 @@ def top_intent(parse: Dict[Text, Any]) -> Tuple[Text, float]:
     return "", 0.0
 
 
-class QuestionClassifier:
-    """Character n-gram TF-IDF and e5 embeddings into one logistic regression over the planner's labels."""
-
-    def __init__(self, vectorizer: Any, model: Any, embedding_weight: float) -> None:
-        """Keep the fitted parts."""
-        self.vectorizer = vectorizer
-        self.model = model
-        self.embedding_weight = embedding_weight
-
-    @classmethod
-    def fit(cls, texts: Sequence[Text], embeddings: np.ndarray, labels: Sequence[Text], c: float,
-            embedding_weight: float) -> "QuestionClassifier":
-        """Fit on training texts (already clean) and their embeddings."""
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-
-        vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
-        features = cls._join(vectorizer.fit_transform(texts), embeddings, embedding_weight)
-        model = LogisticRegression(C=c, max_iter=5000, random_state=20261201).fit(features, list(labels))
-        return cls(vectorizer, model, embedding_weight)
-
-    @staticmethod
-    def _join(sparse: Any, embeddings: np.ndarray, weight: float) -> Any:
-        """Character features beside the weighted embeddings."""
-        from scipy.sparse import csr_matrix, hstack
-
-        if weight <= 0:
-            return sparse.tocsr()
-        return hstack([sparse, csr_matrix(embeddings * weight)]).tocsr()
-
-    def scores(self, texts: Sequence[Text], embeddings: np.ndarray) -> List[Scores]:
-        """Each text's probability per label."""
-        features = self._join(self.vectorizer.transform(texts), embeddings, self.embedding_weight)
-        probabilities = self.model.predict_proba(features)
-        labels = list(self.model.classes_)
-        return [dict(zip(labels, (float(p) for p in row))) for row in probabilities]
-
-
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class AnswerPlanner(GraphComponent):
     """Plans the answer to every question of a message; sets the plan's intent."""
@@ -109,6 +70,7 @@ class AnswerPlanner(GraphComponent):
             "refuse_named_qualification": defaults.refuse_named_qualification,
             "regularisation": 10.0,
             "embedding_weight": 1.0,
+            "cascade": 0.6,
             # Form answers DIET is sure of ("张三", "确认") are not questions: no plan.
             "skip_for_intents": ["inform", "affirm", "deny", "correct", "cancel"],
             "skip_above_confidence": 0.8,
@@ -130,7 +92,6 @@ class AnswerPlanner(GraphComponent):
             answer=float(config["answer_threshold"]),
             refuse_named_qualification=float(config["refuse_named_qualification"]),
         ))
-        self._known: Dict[Text, np.ndarray] = {}
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -145,10 +106,10 @@ class AnswerPlanner(GraphComponent):
         examples = [m for m in training_data.intent_examples if m.get(TEXT)]
         texts = [clean(m.get(TEXT)) for m in examples]
         labels = [training_label(m.get(INTENT), m.get(INTENT_RESPONSE_KEY)) for m in examples]
-        embeddings = np.stack([m.get(EMBEDDING_KEY) if m.get(EMBEDDING_KEY) is not None else embed([t])[0]
-                               for m, t in zip(examples, texts)])
-        self._classifier = QuestionClassifier.fit(texts, embeddings, labels, float(self._config["regularisation"]),
-                                                  float(self._config["embedding_weight"]))
+        self._classifier = QuestionClassifier.fit(
+            texts, labels, embed, float(self._config["regularisation"]), float(self._config["embedding_weight"]),
+            float(self._config["cascade"]),
+        )
         with self._model_storage.write_to(self._resource) as directory:
             joblib.dump(self._classifier, directory / MODEL_FILE)
         return self._resource
@@ -164,13 +125,10 @@ class AnswerPlanner(GraphComponent):
         return cls(config, model_storage, resource, classifier)
 
     def _classify(self, texts: Sequence[Text]) -> List[Scores]:
-        """Scores of question texts; the message's own embedding is reused for its whole text."""
+        """Scores of question texts."""
         if self._classifier is None:
             return [{} for _ in texts]
-        missing = [text for text in texts if text not in self._known]
-        vectors = dict(zip(missing, embed(missing))) if missing else {}
-        embeddings = np.stack([self._known.get(text, vectors.get(text)) for text in texts])
-        return self._classifier.scores([clean(text) for text in texts], embeddings)
+        return self._classifier.scores([clean(text) for text in texts], embed)
 
     def _skip(self, message: Message) -> bool:
         """A form answer DIET is sure of, with no question in it."""
@@ -184,15 +142,11 @@ class AnswerPlanner(GraphComponent):
             text = message.get(TEXT) or ""
             if not text or self._skip(message):
                 continue
-            embedding = message.get(EMBEDDING_KEY)
-            self._known = {text: embedding} if embedding is not None else {}
             try:
                 plan = self._planner.plan(text)
             except Exception:  # noqa: BLE001 - a planning bug must not break understanding
                 logger.exception("answer planning failed; keeping the pipeline's intent")
                 continue
-            finally:
-                self._known = {}
             if plan is None:
                 continue
             message.set(PLAN_KEY, plan.to_dict(), add_to_output=True)

@@ -59,3 +59,47 @@ def test_bad_input_gets_a_polite_reply(stack, sender, message) -> None:
     assert response.status_code == 200
     texts = [m.get("text", "") for m in response.json()]
     assert any(texts), f"no reply to {message[:20]!r}"
+
+
+def unanswered(stack) -> list:
+    """The unanswered questions the backend holds (staff API)."""
+    response = requests.get(f"{stack.backend_url}/api/v1/unanswered", timeout=30,
+                            headers={"Authorization": f"Bearer {stack.staff_token}"})
+    response.raise_for_status()
+    return response.json()["items"]
+
+
+def test_every_question_of_a_message_is_answered_in_one_reply(stack, sender) -> None:
+    """"要交钱吗？多久能办好？" — the fee and the duration, in that order, in one message; no form starts."""
+    replies = stack.send(sender, "补证要交钱吗？多久能办好？")
+    texts = [m["text"] for m in replies if m.get("text")]
+    assert len(texts) == 1
+    assert texts[0].index("不收费") < texts[0].index("两个多月")
+    assert stack.tracker(sender)["active_loop"] in ({}, None) or not stack.tracker(sender)["active_loop"].get("name")
+
+
+def test_a_question_the_guide_does_not_answer_is_said_so_and_recorded_masked(stack, sender) -> None:
+    """No confident wrong answer: the guide does not say it, here is who can help; staff see it, masked."""
+    reply = stack.texts(sender, "补发的证书能不能出一本英文版的？我手机13800138000")
+    assert "指南里没有写到" in reply and "12333" in reply
+    texts = [item["text"] for item in unanswered(stack)]
+    assert any("英文版" in text for text in texts)
+    assert not any("13800138000" in text for text in texts)
+
+
+def test_another_document_is_named_with_where_to_go_and_no_form_starts(stack, sender) -> None:
+    reply = stack.texts(sender, "教师资格证丢了怎么补，要登报吗")
+    assert "教师资格证" in reply and "教育" in reply and "不需要登报" not in reply
+    tracker = stack.tracker(sender)
+    assert not (tracker.get("active_loop") or {}).get("name")
+
+
+def test_a_certificate_from_another_province_goes_to_its_issuer(stack, sender) -> None:
+    reply = stack.texts(sender, "我在江苏考的一级建造师，证书丢了，在山东能补吗")
+    assert "江苏" in reply and "发放机构" in reply
+
+
+def test_answers_use_what_the_person_said(stack, sender) -> None:
+    """The certificate's year decides the photo answer; the city names its exam agency."""
+    assert "需要一张电子版证件照" in stack.texts(sender, "我的证书是2015年的，要照片吗")
+    assert "青岛市的人事考试机构" in stack.texts(sender, "我在青岛，证书丢了去哪儿办")

@@ -28,8 +28,10 @@ def test_at_least_sixty_look_alikes_each_with_authority_category_and_source() ->
         assert doc.category in CATEGORIES, doc.key
         assert doc.authority and doc.name in doc.aliases
         assert URL.match(doc.source) or doc.source == NO_SOURCE, (doc.key, doc.source)
-    unsourced = [doc.key for doc in documents.values() if not doc.sourced]
-    assert len(unsourced) <= 8, unsourced
+    unsourced = [doc for doc in documents.values() if not doc.sourced]
+    assert len(unsourced) <= len(documents) // 10, [doc.key for doc in unsourced]
+    for doc in unsourced:  # without a source, only a pointer to whoever issued it — never a named office
+        assert any(word in doc.authority for word in ("证书上", "原发证", "发证的", "出具证书的", "12345")), doc.key
 
 
 def test_every_in_scope_qualification_names_its_source() -> None:

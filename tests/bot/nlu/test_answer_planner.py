@@ -12,7 +12,6 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.answer_planner import PLAN_KEY, AnswerPlanner, top_intent, training_label
-from bot.nlu.e5_featurizer import E5Featurizer
 
 EXAMPLES = [
     ("补办要交钱吗", "faq", "faq/fee"), ("补证收费吗", "faq", "faq/fee"), ("补证要多少钱", "faq", "faq/fee"),
@@ -42,16 +41,13 @@ def planner(tmp_path_factory) -> AnswerPlanner:
     config = {**AnswerPlanner.get_default_config(), "answer_threshold": 0.3}
     messages = [Message({TEXT: text, INTENT: intent, **({"intent_response_key": key} if key else {})})
                 for text, intent, key in EXAMPLES]
-    data = TrainingData(messages)
-    E5Featurizer("e5", E5Featurizer.get_default_config()).process_training_data(data)
-    AnswerPlanner.create(config, storage, resource, None).train(data)
+    AnswerPlanner.create(config, storage, resource, None).train(TrainingData(messages))
     return AnswerPlanner.load(config, storage, resource, None)
 
 
 def parsed(text: str, ranking: Dict[str, float]) -> Message:
-    """A message as the pipeline leaves it before the planner: embedded, with an intent ranking."""
+    """A message as the pipeline leaves it before the planner, with an intent ranking."""
     message = Message({TEXT: text})
-    E5Featurizer("e5", E5Featurizer.get_default_config()).process([message])
     top = max(ranking, key=ranking.get)
     message.set(INTENT, {"name": top, "confidence": ranking[top]})
     message.set("intent_ranking", [{"name": n, "confidence": c} for n, c in ranking.items()])
@@ -86,10 +82,15 @@ def test_a_planning_failure_keeps_the_pipelines_intent(planner: AnswerPlanner, m
     assert message.get(PLAN_KEY) is None and message.get(INTENT)["name"] == "faq"
 
 
-def test_the_classifier_reuses_the_messages_own_embedding(planner: AnswerPlanner, monkeypatch) -> None:
-    """A single question costs no second embedding: the featurizer's vector is reused."""
-    message = parsed("补办要交钱吗", {"faq": 0.9})
+def test_a_clear_question_costs_no_embedding(planner: AnswerPlanner, monkeypatch) -> None:
+    """The e5 stage runs only for what the character n-grams leave unsure."""
     calls = []
-    monkeypatch.setattr("bot.nlu.answer_planner.embed", lambda texts: calls.append(list(texts)) or np.zeros((len(texts), 384)))
+    monkeypatch.setattr("bot.nlu.answer_planner.embed",
+                        lambda texts: calls.append(list(texts)) or np.zeros((len(texts), 384), dtype=np.float32))
+    planner._classifier.cascade = 0.0
+    message = parsed("补办要交钱吗", {"faq": 0.9})
     planner.process([message])
     assert calls == [] and message.get(PLAN_KEY)["questions"][0]["label"] == "fee"
+    planner._classifier.cascade = 1.01
+    planner.process([parsed("补办要交钱吗", {"faq": 0.9})])
+    assert calls == [["补办要交钱吗"]]

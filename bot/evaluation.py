@@ -8,7 +8,7 @@ from typing import Any, Callable, Dict, Iterable, List, Tuple
 
 import yaml
 
-from bot.answering.plan import ACTION_INTENTS, OTHER_PROVINCE, OUT_OF_SCOPE
+from bot.answering import plan
 from bot.knowledge import faq_entries
 
 OUT_OF_SCOPE = frozenset({"out_of_scope", "chitchat"})
@@ -36,9 +36,9 @@ def full_intent(parse: Dict[str, Any]) -> str:
         label = str(questions[0].get("label") or "")
         if label in faq_entries():
             return f"faq/{label}"
-        if label == OTHER_PROVINCE or label.startswith(OUT_OF_SCOPE):
-            return OUT_OF_SCOPE
-        return ACTION_INTENTS.get(label, label)
+        if label == plan.OTHER_PROVINCE or label.startswith(plan.OUT_OF_SCOPE):
+            return "out_of_scope"
+        return plan.ACTION_INTENTS.get(label, label)
     return (parse.get("intent") or {}).get("name") or ""
 
 

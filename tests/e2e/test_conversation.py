@@ -29,9 +29,10 @@ def test_faq_answers_come_from_the_guide(stack, sender, question, expected) -> N
 
 
 def test_out_of_scope_gets_scope_and_where_to_go(stack, sender) -> None:
-    """Another service is declined politely with the hotline."""
+    """Another document is named with where to go; anything else unrelated gets the scope and the hotline."""
     reply = stack.texts(sender, "驾驶证丢了怎么补办")
-    assert "12333" in reply and "不在" in reply
+    assert "驾驶证" in reply and "车辆管理所" in reply and "不属于" in reply
+    assert "12333" in stack.texts(sender, "明天济南天气怎么样，要不要带伞")
 
 
 def test_handoff_gives_the_human_route(stack, sender) -> None:

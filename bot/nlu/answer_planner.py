@@ -28,6 +28,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.answering.plan import Planner, Scores, Thresholds
+from bot.lexicon.documents import subject_documents
 from bot.nlu.question_classifier import QuestionClassifier
 from bot.nlu.sentence_embedding import embed
 from bot.parsing.questions import is_question
@@ -131,10 +132,11 @@ class AnswerPlanner(GraphComponent):
         return self._classifier.scores([clean(text) for text in texts], embed)
 
     def _skip(self, message: Message) -> bool:
-        """A form answer DIET is sure of, with no question in it."""
+        """A form answer DIET is sure of, with no question in it and no other certificate named."""
         name, confidence = top_intent(message.data)
+        text = message.get(TEXT) or ""
         return (name in self._config["skip_for_intents"] and confidence >= float(self._config["skip_above_confidence"])
-                and not is_question(message.get(TEXT) or ""))
+                and not is_question(text) and not subject_documents(text))
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Add the answer plan and set the intent it implies."""

@@ -34,7 +34,9 @@ _FILLER = re.compile(
     re.IGNORECASE,
 )
 # Requests that are a question of their own even without a question word ("转人工，我想问补证要不要登报").
-_COMMAND = re.compile(r"^(?:转人工|人工客服|人工服务|找人工|要人工|我要补办|我要申请|帮我补办|帮我申请|查进度|查询进度)")
+_COMMAND = re.compile(
+    r"^(?:转人工|人工客服|人工服务|找人工|要人工|帮我补办|帮我申请|查进度|查询进度|(?:我|现在)?(?:想|要)(?:重新)?(?:补|申请)|补一[个本张下])"
+)
 _TRIM = " ，,、。.!！;；:：~～…\"'“”‘’()（）【】[]"
 MAX_QUESTIONS = 8
 MIN_CHARS = 2

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from datetime import date, datetime
 from typing import Any, Dict, List, Text
-from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, UserUtteranceReverted
@@ -14,12 +12,11 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import channel_of, fail_safe
 from actions.wiring import backend_client
-from bot import knowledge
-from bot.answering.render import completion_text, render_plan
-from bot.answering.unanswered import unanswered_records
-from bot.hall import hall_status
+from reissue import clock, knowledge
+from reissue.answering.render import completion_text, render_plan
+from reissue.answering.unanswered import unanswered_records
+from reissue.hall import hall_status
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 START_BUTTON = {"title": "我要申请补办", "payload": "我要申请补办证书"}
 PROGRESS_BUTTON = {"title": "查询办理进度", "payload": "查询补办进度"}
 # Buttons for the action labels of the answer plan the fallback may offer as "did you mean".
@@ -36,11 +33,6 @@ def faq_button(key: Text) -> Dict[Text, Text]:
     """A quick reply that asks one FAQ topic."""
     title = knowledge.faq_entries()[key].title
     return {"title": title, "payload": title}
-
-
-def today_in_shandong() -> date:
-    """Today's date in Shandong's time zone."""
-    return datetime.now(SHANGHAI).date()
 
 
 class ActionGreet(Action):
@@ -69,7 +61,7 @@ class KnowledgeMessageAction(Action, ABC):
     @property
     @abstractmethod
     def message_key(self) -> Text:
-        """The key of the message in bot/knowledge/messages.yml."""
+        """The key of the message in reissue/knowledge/messages.yml."""
 
     def name(self) -> Text:
         """The action name."""
@@ -110,7 +102,7 @@ class ActionAnswerQuestions(Action):
         """Render the plan and record what was not answered."""
         message = tracker.latest_message or {}
         plan = message.get("answer_plan") or unclear_plan(message)
-        reply = render_plan(plan, datetime.now(SHANGHAI))
+        reply = render_plan(plan, clock.now())
         if reply.text:
             dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
         records = unanswered_records(plan, channel_of(tracker))
@@ -141,7 +133,7 @@ class ActionCompletionDate(Action):
     @fail_safe
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         """Compute and say the date."""
-        dispatcher.utter_message(text=completion_text(today_in_shandong()))
+        dispatcher.utter_message(text=completion_text(clock.today()))
         return []
 
 
@@ -155,7 +147,7 @@ class ActionHallOpen(Action):
     @fail_safe
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         """Say whether the hall is open now."""
-        status = hall_status(datetime.now(SHANGHAI))
+        status = hall_status(clock.now())
         dispatcher.utter_message(text=knowledge.message("hall_open", status=status.message))
         return []
 
@@ -183,7 +175,7 @@ class ActionDefaultAskAffirmation(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         """Offer the likely topics."""
         buttons = suggestion_buttons(tracker.latest_message) + [{"title": "都不是", "payload": "/deny"}]
-        dispatcher.utter_message(text="抱歉，我不太确定您想问什么。您是想了解下面哪一个？", buttons=buttons)
+        dispatcher.utter_message(text=knowledge.message("fallback_choose"), buttons=buttons)
         return []
 
 

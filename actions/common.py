@@ -8,8 +8,8 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.parsing.masking import scrub
-from bot.parsing.text import normalise, to_simplified
+from reissue.masking import scrub
+from reissue.parsing.text import normalise, to_simplified
 
 logger = logging.getLogger(__name__)
 

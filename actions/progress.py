@@ -14,22 +14,16 @@ from actions.common import fail_safe
 from actions.forms.base import ChineseFormValidationAction, Field
 from actions.services.outbox import PENDING
 from actions.wiring import backend_client, outbox
-from bot.knowledge import fact
-from bot.parsing.result import Parsed
+from reissue import knowledge
+from reissue.application import find_application_number, find_reference, is_application_number
+from reissue.parsing.result import Parsed
 
-NUMBER = re.compile(r"BF\d{8,16}", re.IGNORECASE)
-REFERENCE = re.compile(r"(?<![0-9A-Za-z])[2-9A-HJKMNP-Z]{6}(?![0-9A-Za-z])")
 LAST4 = re.compile(r"(?<![0-9])(\d{3}[0-9Xx])(?![0-9A-Za-z])")
-NOT_FOUND = "没有查到与这组申请编号和身份证后4位对应的申请，请核对后再试；刚提交的申请可能要稍等几分钟。"
 
 
 def find_number(text: Text, tracker: Tracker) -> Optional[Text]:
     """An application number (BF…) or a six-character outbox reference in the text."""
-    found = NUMBER.search(text)
-    if found:
-        return found.group(0).upper()
-    found = REFERENCE.search(text.upper())
-    return found.group(0) if found else None
+    return find_application_number(text) or find_reference(text)
 
 
 def parse_number(text: Text, tracker: Tracker) -> Parsed:
@@ -37,13 +31,14 @@ def parse_number(text: Text, tracker: Tracker) -> Parsed:
     number = find_number(text, tracker)
     if number:
         return Parsed.success(number)
-    return Parsed.failure("number", "申请编号以BF开头，后面是数字（例如BF2026112700001）；也可以用6位受理参考号。")
+    return Parsed.failure("number", knowledge.message("progress_error_number"))
 
 
 def find_last4(text: Text, tracker: Tracker) -> Optional[Text]:
     """Four characters that end an ID number, stated on their own."""
-    if not tracker.get_slot("progress_number") and NUMBER.search(text):
-        text = NUMBER.sub(" ", text)
+    number = None if tracker.get_slot("progress_number") else find_application_number(text)
+    if number:
+        text = text.upper().replace(number, " ")
     found = LAST4.search(text)
     return found.group(1).upper() if found else None
 
@@ -53,7 +48,7 @@ def parse_last4(text: Text, tracker: Tracker) -> Parsed:
     last4 = find_last4(text, tracker)
     if last4:
         return Parsed.success(last4)
-    return Parsed.failure("last4", "请输入身份证号的最后4位，例如“1234”或“123X”。")
+    return Parsed.failure("last4", knowledge.message("progress_error_last4"))
 
 
 class ValidateProgressForm(ChineseFormValidationAction):
@@ -67,35 +62,35 @@ class ValidateProgressForm(ChineseFormValidationAction):
         """The two fields of the query."""
         return {
             "progress_number": Field("申请编号", parse_number, find_number,
-                                     "申请编号在提交成功时告诉过您，以BF开头；暂存时给的是6位受理参考号。"),
+                                     knowledge.message("progress_help_progress_number")),
             "progress_id_last4": Field("身份证后4位", parse_last4, find_last4,
-                                       "只需要身份证号最后4位，最后一位可能是X。"),
+                                       knowledge.message("progress_help_progress_id_last4")),
         }
 
 
 def status_text(number: Text, last4: Text) -> Text:
     """Look the application up and describe where it stands (the same words for any mismatch)."""
-    if not NUMBER.fullmatch(number):
+    if not is_application_number(number):
         record = outbox().find_by_reference(number)
         if record is None:
-            return NOT_FOUND
+            return knowledge.message("progress_not_found")
         if record.status == PENDING:
             stored_id = str((record.application or {}).get("id_number") or "")
             if not stored_id.upper().endswith(last4):
-                return NOT_FOUND
-            return f"参考号 {number} 的申请已安全保存，正在等待补交到办理系统，补交成功后会生成申请编号，不需要重复提交。"
+                return knowledge.message("progress_not_found")
+            return knowledge.message("progress_queued", reference=number)
         if not record.number:
-            return NOT_FOUND
+            return knowledge.message("progress_not_found")
         number = record.number
     outcome = backend_client().get_status(number, last4)
     if outcome.kind == "found":
-        lines = [f"申请编号 {outcome.number}：当前状态“{outcome.status_label or outcome.status}”。"]
+        lines = [knowledge.message("progress_status", number=outcome.number, status=outcome.status_label or outcome.status)]
         if outcome.reason:
-            lines.append(f"审核意见：{outcome.reason}")
+            lines.append(knowledge.message("progress_review_reason", reason=outcome.reason))
         return "\n".join(lines)
     if outcome.kind == "unavailable":
-        return f"查询系统暂时连不上，请稍后再试，或拨打{fact('hotline')}咨询。"
-    return NOT_FOUND
+        return knowledge.message("progress_unavailable")
+    return knowledge.message("progress_not_found")
 
 
 class ActionCheckProgress(Action):

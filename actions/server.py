@@ -9,9 +9,9 @@ def main() -> None:
     """Run rasa_sdk's action server for this package."""
     from rasa_sdk.endpoint import run
 
-    from bot.logging_setup import configure_logging
-    from bot.sanic_workers import install_worker_sockets
-    from bot.settings import get_settings
+    import bot.patches as patches
+    from reissue.logging_setup import configure_logging
+    from reissue.settings import get_settings
 
     settings = get_settings()
     configure_logging()
@@ -19,7 +19,7 @@ def main() -> None:
     # Rasa's client keeps idle connections for 15 s; a server that closes them sooner (Sanic's default is
     # 5 s) races with a request reusing one ("Cannot write to closing transport"), so the server waits longer.
     os.environ["SANIC_KEEP_ALIVE_TIMEOUT"] = str(settings.action_keep_alive_s)
-    install_worker_sockets()  # ACTION_SERVER_SANIC_WORKERS > 1: each worker gets its share of Rasa's connections
+    patches.install(patches.ACTION_SERVER)  # several workers: each gets its share of Rasa's connections
     logging.getLogger(__name__).info("action server on %s:%s", os.environ["SANIC_HOST"], settings.action_port)
     run("actions", port=settings.action_port, cors_origins=None, auto_reload=False)
 

@@ -11,23 +11,15 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.answers import today_in_shandong
 from actions.common import can_upload_photo, channel_of, fail_safe
 from actions.wiring import backend_client, outbox
-from bot import knowledge
-from bot.workdays import add_working_days
+from reissue import clock, knowledge
+from reissue.application import APPLICATION_FIELDS, FORM_FIELDS, channel_or_default
+from reissue.workdays import add_working_days
 
 logger = logging.getLogger(__name__)
 
-FORM_SLOTS = (
-    "reissue_reason", "ever_collected", "has_ecert", "qualification", "level", "specialty", "obtained",
-    "applicant_name", "id_number", "cert_number", "city", "phone", "photo_ref", "confirmed", "stop_reason",
-    "form_failures", "requested_slot",
-)
-APPLICATION_FIELDS = (
-    "qualification", "level", "specialty", "obtained", "applicant_name", "id_number", "cert_number", "city",
-    "phone", "photo_ref",
-)
+FORM_SLOTS = FORM_FIELDS + ("stop_reason", "form_failures", "requested_slot")
 
 
 def clear_form_slots() -> List[EventType]:
@@ -39,7 +31,7 @@ def build_application(slots: Dict[Text, Any], channel: Text, sender_id: Text) ->
     """The backend's application body from the form's slots."""
     application = {field: slots.get(field) for field in APPLICATION_FIELDS}
     application["reason"] = slots.get("reissue_reason")
-    application["channel"] = channel if channel in ("web", "wechat", "rest", "hotline") else "rest"
+    application["channel"] = channel_or_default(channel)
     application["sender_ref"] = hashlib.sha256(sender_id.encode("utf-8")).hexdigest()[:16]
     return application
 
@@ -53,7 +45,7 @@ def idempotency_key(tracker: Tracker) -> Text:
 
 def next_steps_text() -> Text:
     """What happens after submission, with the expected completion date."""
-    result = add_working_days(today_in_shandong(), int(knowledge.fact("promised_days")))
+    result = add_working_days(clock.today(), int(knowledge.fact("promised_days")))
     note = f"（{result.note}）" if result.note else ""
     return knowledge.message("next_steps", date=f"{result.date:%Y年%m月%d日}", note=note)
 
@@ -82,22 +74,21 @@ class ActionSubmitApplication(Action):
         outcome = await asyncio.to_thread(box.deliver, item.key, backend_client())
         events = clear_form_slots()
         if outcome.kind in ("submitted", "duplicate"):
-            dispatcher.utter_message(text=f"提交成功！您的申请编号是 {outcome.number}，请记下来，查进度时要用。")
+            dispatcher.utter_message(text=knowledge.message("submit_accepted", number=outcome.number))
             dispatcher.utter_message(text=next_steps_text())
             await asyncio.to_thread(box.purge_personal_data, item.key)
             events.append(SlotSet("application_number", outcome.number))
         elif outcome.kind == "rejected":
             logger.warning("backend rejected application %s: %s", item.reference, outcome.message)
-            dispatcher.utter_message(
-                text=f"办理系统没有接收这份申请：{outcome.message or '信息未通过核验'}。请核对后重新申请，或联系人工帮助。"
-            )
+            reason = outcome.message or knowledge.message("submit_rejected_default")
+            dispatcher.utter_message(text=knowledge.message("submit_rejected", reason=reason))
             dispatcher.utter_message(text=knowledge.message("handoff"))
         else:
             dispatcher.utter_message(text=knowledge.message("queued", reference=item.reference))
             events.append(SlotSet("application_number", item.reference))
         rating = rating_request(tracker, next((e["value"] for e in events if e["name"] == "application_number"), None))
         if rating:
-            dispatcher.utter_message(text="方便的话，请为这次服务打个分。", json_message=rating)
+            dispatcher.utter_message(text=knowledge.message("rating_request"), json_message=rating)
         return events
 
 
@@ -114,5 +105,5 @@ class ActionCancelForm(Action):
         if tracker.active_loop.get("name"):
             dispatcher.utter_message(response="utter_cancelled")
         else:
-            dispatcher.utter_message(text="好的。目前没有正在办理的申请，还有其他问题可以继续问我。")
+            dispatcher.utter_message(text=knowledge.message("nothing_to_cancel"))
         return [ActiveLoop(None)] + clear_form_slots() + [SlotSet("progress_number", None), SlotSet("progress_id_last4", None)]

@@ -6,7 +6,7 @@ import logging
 import uvicorn
 
 from backend.app import create_app
-from bot.settings import get_settings
+from reissue.settings import get_settings
 
 
 class DropQueryStrings(logging.Filter):

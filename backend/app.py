@@ -9,8 +9,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from backend.db import make_engine, make_session_factory, run_migrations
 from backend.errors import install_error_handlers
 from backend.limits import BodySizeLimit
+from backend.security import auth_error_for
 from backend.service import Secrets
-from bot.settings import Settings, get_settings
+from reissue.settings import Settings, get_settings
 
 DESCRIPTION = (
     "山东省专业技术人员职业资格证书补发的受理服务。机器人用 REISSUE_BACKEND_TOKEN 提交申请和查询进度；"
@@ -64,7 +65,7 @@ def create_app(settings: Optional[Settings] = None, migrate: bool = True) -> Fas
     app.state.engine = engine
     app.state.factory = make_session_factory(engine)
     app.state.secrets = Secrets(hmac_key=settings.backend_id_hmac_key, seal_secret=settings.backend_id_secret)
-    install_error_handlers(app)
+    install_error_handlers(app, auth_error_for)
     install_openapi(app)
     app.include_router(api.router)
     app.include_router(staff.router)

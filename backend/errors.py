@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Set
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -109,8 +109,9 @@ def allowed_methods(request: Request) -> List[str]:
     return sorted(methods)
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Register the handlers that turn every failure into the common error shape."""
+def install_error_handlers(app: FastAPI, auth_error_for: Callable[[Request], Optional[ApiError]]) -> None:
+    """Register the handlers that turn every failure into the common error shape; `auth_error_for` is the
+    credential check a malformed request meets first, so no data or shape leaks to a caller without rights."""
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -120,8 +121,6 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         """Render a malformed request, checking credentials first so no data or shape leaks."""
-        from backend.security import auth_error_for
-
         denied = auth_error_for(request)
         if denied is not None:
             return error_response(denied)
@@ -132,8 +131,6 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         """Render routing errors (404, 405 with every allowed method) and any other HTTPException."""
         if exc.status_code == 400:  # FastAPI's "error parsing the body": same shape as any malformed body
-            from backend.security import auth_error_for
-
             denied = auth_error_for(request)
             if denied is not None:
                 return error_response(denied)

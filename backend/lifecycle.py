@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Dict, Optional, Tuple
 
-from bot.knowledge import fact
+from reissue.knowledge import fact
 
 SUBMITTED = "已提交"
 REVIEWING = "审核中"

@@ -1,18 +1,10 @@
-"""Application numbers and photo references."""
+"""Application numbers and photo references (formats in reissue.application), and the stored times."""
 from __future__ import annotations
 
-import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
-BEIJING = timezone(timedelta(hours=8))
-NUMBER_RE = re.compile(r"^BF\d{13}$")
-PHOTO_REF_RE = re.compile(r"^PH[0-9a-f]{24}$")
-
-
-def beijing_now() -> datetime:
-    """The current time in Beijing (aware)."""
-    return datetime.now(BEIJING)
+from reissue import clock
 
 
 def utc_now_naive() -> datetime:
@@ -20,14 +12,14 @@ def utc_now_naive() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def to_beijing_iso(stored: datetime) -> str:
-    """Render a stored naive-UTC time as ISO 8601 in Beijing time (second precision)."""
-    return stored.replace(tzinfo=timezone.utc).astimezone(BEIJING).isoformat(timespec="seconds")
+def to_local_iso(stored: datetime) -> str:
+    """Render a stored naive-UTC time as ISO 8601 in China's time (second precision)."""
+    return clock.local(stored.replace(tzinfo=timezone.utc)).isoformat(timespec="seconds")
 
 
 def new_application_number(now: datetime) -> str:
-    """`BF` + the Beijing date + 5 random digits, e.g. BF2026112704817."""
-    return f"BF{now.astimezone(BEIJING):%Y%m%d}{secrets.randbelow(100000):05d}"
+    """`BF` + the date in China + 5 random digits, e.g. BF2026112704817."""
+    return f"BF{clock.local(now):%Y%m%d}{secrets.randbelow(100000):05d}"
 
 
 def new_photo_ref() -> str:

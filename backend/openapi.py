@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from backend.app import create_app
-from bot.settings import get_settings
+from reissue.settings import get_settings
 
 
 def document() -> dict:

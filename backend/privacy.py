@@ -1,4 +1,4 @@
-"""Personal numbers: HMAC for matching, Fernet for the sealed copy, masks for display."""
+"""Personal numbers: HMAC for matching, Fernet for the sealed copy (masks for display: reissue.masking)."""
 from __future__ import annotations
 
 import base64
@@ -33,36 +33,6 @@ def seal(value: str, secret: str) -> str:
 def unseal(token: str, secret: str) -> str:
     """Decrypt a value sealed by `seal` (used by tests and a future agency export only)."""
     return _fernet(secret).decrypt(token.encode("ascii")).decode("utf-8")
-
-
-def mask_id(id_number: str) -> str:
-    """Mask an ID number, keeping the first 3 and last 4 characters."""
-    try:
-        from bot.parsing.masking import mask_id as shared_mask_id  # the project's shared helper
-    except ImportError:
-        shared_mask_id = None
-    if shared_mask_id is not None:
-        return shared_mask_id(id_number)
-    value = id_number.strip().upper()
-    return value[:3] + "*" * max(len(value) - 7, 0) + value[-4:]
-
-
-def mask_phone(phone: str) -> str:
-    """Mask a mobile number, keeping the first 3 and last 4 digits."""
-    try:
-        from bot.parsing.masking import mask_phone as shared_mask_phone  # the project's shared helper
-    except ImportError:
-        shared_mask_phone = None
-    if shared_mask_phone is not None:
-        return shared_mask_phone(phone)
-    return phone[:3] + "****" + phone[-4:]
-
-
-def mask_name(name: str) -> str:
-    """Mask a personal name for the applicant view: first character kept, the rest starred."""
-    if len(name) <= 1:
-        return name
-    return name[0] + "*" * (len(name) - 1)
 
 
 def tokens_equal(given: str, expected: str) -> bool:

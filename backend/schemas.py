@@ -6,11 +6,11 @@ from typing import Any, Dict, List, Optional, Type
 from pydantic import BaseModel, Field, confloat, conint, conlist, constr
 from typing_extensions import Literal
 
-REASONS = ("lost", "damaged", "expired_uncollected")
-CHANNELS = ("web", "wechat", "rest", "hotline")
+from reissue.application import APPLICATION_NUMBER, CHANNELS, PHOTO_REF, REASONS
+
 SATISFACTION = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
-NUMBER_PATTERN = r"^BF\d{13}$"
-PHOTO_REF_PATTERN = r"^PH[0-9a-f]{24}$"
+NUMBER_PATTERN = rf"^{APPLICATION_NUMBER}$"
+PHOTO_REF_PATTERN = rf"^{PHOTO_REF}$"
 
 
 def _nullable_optionals(schema: Dict[str, Any], model: Type[BaseModel]) -> None:
@@ -39,7 +39,7 @@ StrictText = constr(strict=True)
 class ApplicationIn(ApiModel):
     """A reissue application as the assistant forwards it."""
 
-    reason: Literal["lost", "damaged", "expired_uncollected"] = Field(..., description="遗失、损毁或超期未领取")
+    reason: Literal[REASONS] = Field(..., description="遗失、损毁或超期未领取")
     qualification: constr(strict=True, min_length=1, max_length=64) = Field(..., description="资格名称（规范名称）")
     level: Optional[constr(strict=True, max_length=32)] = None
     specialty: Optional[constr(strict=True, max_length=64)] = None
@@ -50,7 +50,7 @@ class ApplicationIn(ApiModel):
     city: constr(strict=True, min_length=1, max_length=16) = Field(..., description="山东省地市，如“济南市”")
     phone: constr(strict=True, regex=r"^1\d{10}$")
     photo_ref: Optional[constr(strict=True, regex=PHOTO_REF_PATTERN)] = None
-    channel: Literal["web", "wechat", "rest", "hotline"]
+    channel: Literal[CHANNELS]
     sender_ref: Optional[constr(strict=True, max_length=128)] = None
 
 
@@ -209,7 +209,7 @@ class UnansweredIn(ApiModel):
 
     text: constr(strict=True, min_length=1, max_length=1000)
     kind: Literal["abstain", "fallback", "out_of_scope"]
-    channel: Literal["web", "wechat", "rest", "hotline"]
+    channel: Literal[CHANNELS]
     guesses: conlist(Guess, max_items=5) = Field(default_factory=list)
 
 

@@ -16,10 +16,12 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from backend.errors import ApiError
 from backend.lifecycle import REJECTED, SUBMITTED, transition_error
 from backend.models import Application, Feedback, Photo, StatusEvent, UnansweredQuestion
-from backend.numbering import NUMBER_RE, PHOTO_REF_RE, beijing_now, new_application_number, new_photo_ref, utc_now_naive
-from backend.privacy import id_hmac, mask_id, mask_phone, seal
+from backend.numbering import new_application_number, new_photo_ref, utc_now_naive
+from backend.privacy import id_hmac, seal
 from backend.validation import CleanApplication
-from bot.parsing.masking import scrub
+from reissue import clock
+from reissue.application import is_application_number, is_photo_ref
+from reissue.masking import mask_id, mask_phone, scrub
 
 PAGE_SIZE = 20
 NUMBER_ATTEMPTS = 8
@@ -68,7 +70,7 @@ def create_application(
     for _ in range(NUMBER_ATTEMPTS):
         now = utc_now_naive()
         app = Application(
-            number=new_application_number(beijing_now()),
+            number=new_application_number(clock.now()),
             idempotency_key=key,
             request_hash=digest,
             status=SUBMITTED,
@@ -111,7 +113,7 @@ def create_application(
 
 def progress(factory: sessionmaker, number: str, last4: str) -> Optional[Application]:
     """The application when number and ID last 4 match; None otherwise (never says which failed)."""
-    if not NUMBER_RE.match(number):
+    if not is_application_number(number):
         return None
     with factory() as session:
         app = _load(session, number=number)
@@ -123,7 +125,7 @@ def progress(factory: sessionmaker, number: str, last4: str) -> Optional[Applica
 
 def admin_record(factory: sessionmaker, number: str) -> Optional[Application]:
     """The application by number, for staff."""
-    if not NUMBER_RE.match(number):
+    if not is_application_number(number):
         return None
     with factory() as session:
         return _load(session, number=number)
@@ -164,7 +166,7 @@ def change_status(factory: sessionmaker, number: str, target: str, reason: Optio
     if not actor:
         raise ApiError(422, "validation_error", "提交的内容有误，请按提示修改。", {"actor": "请填写操作人。"})
     with factory() as session:
-        if not NUMBER_RE.match(number):
+        if not is_application_number(number):
             app = None
         else:
             app = session.execute(
@@ -206,7 +208,7 @@ def save_photo(factory: sessionmaker, upload_dir: Path, data: bytes, content_typ
 
 def photo_exists(factory: sessionmaker, ref: str) -> bool:
     """True when a photo with this reference was uploaded."""
-    if not PHOTO_REF_RE.match(ref):
+    if not is_photo_ref(ref):
         return False
     with factory() as session:
         return session.execute(select(Photo.id).where(Photo.ref == ref)).first() is not None
@@ -214,7 +216,7 @@ def photo_exists(factory: sessionmaker, ref: str) -> bool:
 
 def load_photo(factory: sessionmaker, upload_dir: Path, ref: str) -> Optional[Tuple[bytes, str]]:
     """The bytes and content type of a photo, or None."""
-    if not PHOTO_REF_RE.match(ref):
+    if not is_photo_ref(ref):
         return None
     with factory() as session:
         photo = session.execute(select(Photo).where(Photo.ref == ref)).scalar_one_or_none()
@@ -245,7 +247,9 @@ def list_feedback(factory: sessionmaker, page: int) -> Tuple[List[Feedback], int
     return list(rows), int(total)
 
 
-def add_unanswered(factory: sessionmaker, text: str, kind: str, channel: str, guesses: List[Dict[str, Any]]) -> UnansweredQuestion:
+def add_unanswered(
+    factory: sessionmaker, text: str, kind: str, channel: str, guesses: List[Dict[str, Any]]
+) -> UnansweredQuestion:
     """Store one unanswered question; ID-like and phone-like numbers are masked again before storing."""
     item = UnansweredQuestion(text=scrub(text), kind=kind, channel=channel,
                               guesses=json.dumps(guesses, ensure_ascii=False), created_at=utc_now_naive())

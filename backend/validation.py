@@ -5,10 +5,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Dict, Optional
 
-from backend import checks
 from backend.schemas import ApplicationIn
-
-UNKNOWN_CERT_WORDS = ("不记得", "记不得", "不记得了", "忘了", "忘记了", "不知道", "没有")
+from reissue.application import CERT_NUMBER_UNKNOWN_ANSWERS
+from reissue.lexicon import exact_city, get_qualification
+from reissue.parsing.id_number import validate_id_number
+from reissue.parsing.phone import validate_phone
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def clean_application(
 ) -> "tuple[Optional[CleanApplication], Dict[str, str]]":
     """Check every field; return the clean application or the Chinese messages by field."""
     fields: Dict[str, str] = {}
-    qualification = checks.known_qualification(data.qualification.strip())
+    qualification = get_qualification(data.qualification.strip())
     level = _blank_to_none(data.level)
     if qualification is None:
         fields["qualification"] = "没有找到这个资格名称，请按证书上的名称填写。"
@@ -70,20 +71,20 @@ def clean_application(
     name = data.applicant_name.strip()
     if not name or any(ch.isdigit() for ch in name):
         fields["applicant_name"] = "请填写证书上的姓名。"
-    id_number, id_problem = checks.valid_id_number(data.id_number)
-    if id_number is None:
-        fields["id_number"] = id_problem or "身份证号码校验没有通过，请核对每一位，特别是最后一位。"
-    phone, phone_problem = checks.valid_phone(data.phone)
-    if phone is None:
-        fields["phone"] = phone_problem or "这个手机号码不正确，请填写11位的大陆手机号码。"
-    city = checks.known_city(data.city.strip())
+    id_check = validate_id_number(data.id_number)
+    if not id_check.ok:
+        fields["id_number"] = id_check.message or "身份证号码校验没有通过，请核对每一位，特别是最后一位。"
+    phone_check = validate_phone(data.phone)
+    if not phone_check.ok:
+        fields["phone"] = phone_check.message or "这个手机号码不正确，请填写11位的大陆手机号码。"
+    city = exact_city(data.city.strip())
     if city is None:
         fields["city"] = "请填写山东省16个地市之一，例如“济南市”。"
     photo_ref = data.photo_ref
     if photo_ref and not photo_exists(photo_ref):
         fields["photo_ref"] = "没有找到这张照片，请重新上传。"
     cert = _blank_to_none(data.cert_number)
-    cert_unknown = cert is None or cert in UNKNOWN_CERT_WORDS
+    cert_unknown = cert is None or cert in CERT_NUMBER_UNKNOWN_ANSWERS
     if fields:
         return None, fields
     return (
@@ -94,11 +95,11 @@ def clean_application(
             specialty=_blank_to_none(data.specialty),
             obtained=data.obtained,
             applicant_name=name,
-            id_number=id_number,
+            id_number=id_check.value.upper(),
             cert_number=None if cert_unknown else cert,
             cert_number_unknown=cert_unknown,
             city=city,
-            phone=phone,
+            phone=phone_check.value,
             photo_ref=photo_ref,
             channel=data.channel,
             sender_ref=_blank_to_none(data.sender_ref),

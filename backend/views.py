@@ -6,13 +6,13 @@ from typing import Any, Dict
 
 from backend.lifecycle import REJECTED, status_label
 from backend.models import Application, Feedback, UnansweredQuestion
-from backend.numbering import to_beijing_iso
-from backend.privacy import mask_name
+from backend.numbering import to_local_iso
+from reissue.masking import mask_name
 
 
 def created_view(app: Application) -> Dict[str, Any]:
     """The body answering a create (or its replay)."""
-    return {"number": app.number, "status": app.status, "created_at": to_beijing_iso(app.created_at)}
+    return {"number": app.number, "status": app.status, "created_at": to_local_iso(app.created_at)}
 
 
 def progress_view(app: Application) -> Dict[str, Any]:
@@ -27,10 +27,10 @@ def progress_view(app: Application) -> Dict[str, Any]:
         "qualification": app.qualification,
         "level": app.level,
         "city": app.city,
-        "created_at": to_beijing_iso(app.created_at),
-        "updated_at": to_beijing_iso(app.updated_at),
+        "created_at": to_local_iso(app.created_at),
+        "updated_at": to_local_iso(app.updated_at),
         "timeline": [
-            {"status": e.to_status, "status_label": status_label(e.to_status), "at": to_beijing_iso(e.at)}
+            {"status": e.to_status, "status_label": status_label(e.to_status), "at": to_local_iso(e.at)}
             for e in app.events
         ],
     }
@@ -45,7 +45,7 @@ def summary_view(app: Application) -> Dict[str, Any]:
         "id_number_masked": app.id_masked,
         "qualification": app.qualification,
         "city": app.city,
-        "created_at": to_beijing_iso(app.created_at),
+        "created_at": to_local_iso(app.created_at),
     }
 
 
@@ -71,11 +71,11 @@ def admin_view(app: Application) -> Dict[str, Any]:
         "photo_ref": app.photo_ref,
         "channel": app.channel,
         "sender_ref": app.sender_ref,
-        "created_at": to_beijing_iso(app.created_at),
-        "updated_at": to_beijing_iso(app.updated_at),
+        "created_at": to_local_iso(app.created_at),
+        "updated_at": to_local_iso(app.updated_at),
         "audit": [
             {
-                "at": to_beijing_iso(e.at),
+                "at": to_local_iso(e.at),
                 "from_status": e.from_status,
                 "to_status": e.to_status,
                 "reason": e.reason,
@@ -95,7 +95,7 @@ def feedback_view(item: Feedback) -> Dict[str, Any]:
         "comment": item.comment,
         "sender_ref": item.sender_ref,
         "application_number": item.application_number,
-        "created_at": to_beijing_iso(item.created_at),
+        "created_at": to_local_iso(item.created_at),
     }
 
 
@@ -107,6 +107,6 @@ def unanswered_view(item: UnansweredQuestion) -> Dict[str, Any]:
         "kind": item.kind,
         "channel": item.channel,
         "guesses": json.loads(item.guesses or "[]"),
-        "created_at": to_beijing_iso(item.created_at),
+        "created_at": to_local_iso(item.created_at),
     }
 

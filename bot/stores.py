@@ -28,7 +28,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from rasa.utils.endpoints import EndpointConfig
 
-from bot.parsing.masking import scrub
+from reissue.masking import scrub
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -334,7 +334,8 @@ local tickets = {}
 for i, ticket in ipairs(kept) do
   tickets[i] = cjson.encode(string.format('{"number": %d, "expires": %.17g}', ticket['number'], ticket['expires']))
 end
-redis.call('SET', KEYS[1], '{"conversation_id": ' .. cjson.encode(ARGV[3]) .. ', "tickets": [' .. table.concat(tickets, ', ') .. ']}')
+redis.call('SET', KEYS[1],
+           '{"conversation_id": ' .. cjson.encode(ARGV[3]) .. ', "tickets": [' .. table.concat(tickets, ', ') .. ']}')
 return result
 """
 
@@ -364,7 +365,7 @@ class AtomicRedisLockStore(RedisLockStore):
         """A new ticket for the conversation (the lock is created if needed), in one atomic step."""
         try:
             return int(self._run("issue", conversation_id, lock_lifetime))
-        except Exception as error:  # noqa: BLE001 - Rasa expects LockError
+        except Exception as error:
             raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
 
     def update_lock(self, conversation_id: Text) -> None:

@@ -412,7 +412,7 @@ def ratio(ours: float, theirs: float) -> str:
 
 def load_of(server: ServerResult, scenario: str, level: int) -> Optional[LoadResult]:
     """The load result for one scenario and level, if measured."""
-    return next((l for l in server.loads if l.scenario == scenario and l.concurrency == level), None)
+    return next((load for load in server.loads if load.scenario == scenario and load.concurrency == level), None)
 
 
 def spread(load: LoadResult) -> str:
@@ -470,7 +470,8 @@ def render(report: Dict[str, Any]) -> str:
         for load in server.loads:
             lines.append(
                 f"| {server.name} | {load.scenario} | {load.concurrency} | {load.messages} | {fmt(load.p50_ms)} | "
-                f"{fmt(load.p95_ms)} | {fmt(load.p99_ms)} | {fmt(load.msg_per_s, 1)} | {spread(load)} | {load.errors} | {load.empty} | "
+                f"{fmt(load.p95_ms)} | {fmt(load.p99_ms)} | {fmt(load.msg_per_s, 1)} | {spread(load)} | "
+                f"{load.errors} | {load.empty} | "
                 f"{load.completed}/{load.conversations} |"
             )
     lines += ["", "## CPU time per message", "",

@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.evaluation import full_intent, load_examples, score  # noqa: E402
+from scripts.evaluation import full_intent, load_examples, score  # noqa: E402
 
 OUT = ROOT / "docs" / "nlu"
 

@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 
 import yaml
 
-from bot.parsing.text import normalise, to_simplified
+from reissue.parsing.text import normalise, to_simplified
 
 ROOT = Path(__file__).resolve().parent.parent
 REALWORLD_DIR = ROOT / "tests" / "nlu" / "realworld"

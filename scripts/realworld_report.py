@@ -16,9 +16,17 @@ from typing import Any, Dict, List, Sequence, Tuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.lexicon.documents import DOCUMENT, mentions  # noqa: E402
+from reissue.lexicon.documents import DOCUMENT, mentions  # noqa: E402
 from scripts.realworld import (  # noqa: E402
-    KINDS, PARTS, Item, KindScore, Report, load_items, predicted_labels, rethreshold, score,
+    KINDS,
+    PARTS,
+    Item,
+    KindScore,
+    Report,
+    load_items,
+    predicted_labels,
+    rethreshold,
+    score,
 )
 
 OUT = ROOT / "docs" / "nlu"
@@ -48,7 +56,7 @@ def curve(items: Sequence[Item], parses: Dict[str, Dict[str, Any]]) -> List[Tupl
     """(threshold, share answered, answered wrong among all, fully right) for each threshold."""
     points = []
     for threshold in THRESHOLDS:
-        report = score(items, lambda text: rethreshold(parses[text].get("answer_plan") or {}, threshold), resolve)
+        report = score(items, lambda text, at=threshold: rethreshold(parses[text].get("answer_plan") or {}, at), resolve)
         total = report.kind("all")
         points.append((threshold, total.rate("answered"), total.rate("answered_wrong"), total.rate("fully_right")))
     return points
@@ -108,7 +116,8 @@ def markdown(reports: Dict[str, Report], baseline: Dict[str, Any], curves: Dict[
               "says the guide does not cover it and gives the human route. Lower thresholds answer more and get more",
               "wrong. Routing to another document or province does not depend on the threshold.", "",
               "![risk–coverage](risk_coverage.png)", "",
-              "| threshold | calibration: answered | calibration: wrong | calibration: fully right | test: answered | test: wrong | test: fully right |",
+              "| threshold | calibration: answered | calibration: wrong | calibration: fully right "
+              "| test: answered | test: wrong | test: fully right |",
               "|---|---|---|---|---|---|---|"]
     for (t, ca, cw, cr), (_, ta, tw, tr) in zip(curves["calibration"], curves["test"]):
         mark = " **(chosen)**" if abs(t - threshold) < 1e-9 else ""

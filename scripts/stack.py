@@ -36,7 +36,7 @@ class Stack:
 
     @classmethod
     def from_environment(cls, overrides: Optional[Dict[str, str]] = None, parts: Optional[List[str]] = None) -> "Stack":
-        """Build the stack from `bot.settings` defaults, the environment and `overrides`."""
+        """Build the stack from `reissue.settings` defaults, the environment and `overrides`."""
         env = dict(os.environ)
         env.update(overrides or {})
         env.setdefault("RASA_TELEMETRY_ENABLED", "false")
@@ -68,7 +68,7 @@ class Stack:
             )
         for service in self.services:
             service.log_path = self.log_dir / f"{service.name}.log"
-            log = open(service.log_path, "ab")
+            log = open(service.log_path, "ab")  # noqa: SIM115 - the child process keeps it open
             service.process = subprocess.Popen(
                 service.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
@@ -96,7 +96,7 @@ class Stack:
         """Kill one service hard and start it again (fault tests)."""
         service = self.service(name)
         _kill(service, signal.SIGKILL)
-        log = open(service.log_path or self.log_dir / f"{name}.log", "ab")
+        log = open(service.log_path or self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - kept by the child
         service.process = subprocess.Popen(
             service.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True,
@@ -121,12 +121,12 @@ class Stack:
 
 
 def _settings_in(env: Dict[str, str]):
-    """`bot.settings.get_settings()` evaluated in `env`."""
+    """`reissue.settings.get_settings()` evaluated in `env`."""
     saved = dict(os.environ)
     try:
         os.environ.clear()
         os.environ.update(env)
-        from bot.settings import get_settings
+        from reissue.settings import get_settings
 
         return get_settings()
     finally:
@@ -141,7 +141,7 @@ def _services(settings, env: Dict[str, str]) -> List[Service]:
     cors = [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]
     endpoints = env.get("RASA_ENDPOINTS", "endpoints.yml")
     rasa_argv = [
-        str(VENV_BIN / "rasa"), "run", "--enable-api", "--auth-token", settings.rasa_auth_token,
+        py, "-m", "bot.server", "run", "--enable-api", "--auth-token", settings.rasa_auth_token,
         "-i", host, "-p", str(settings.rasa_port), "--model", env.get("RASA_MODEL", "models/reissue.tar.gz"),
         "--endpoints", endpoints, "--credentials", "credentials.yml", "--cors", *cors,
     ]
@@ -151,7 +151,7 @@ def _services(settings, env: Dict[str, str]) -> List[Service]:
         Service("outbox-worker", [py, "-m", "actions.services.worker"], None),
         Service("web", [py, "-m", "web.server"], f"http://{host}:{settings.web_port}/config.json"),
         Service("rasa", rasa_argv, f"http://{host}:{settings.rasa_port}/"),
-        Service("lookup", [py, "-m", "bot.lookup.server"], f"http://{host}:{settings.lookup_port}/healthz"),
+        Service("lookup", [py, "-m", "lookup.server"], f"http://{host}:{settings.lookup_port}/healthz"),
     ]
 
 

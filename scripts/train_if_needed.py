@@ -18,9 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "reissue.tar.gz"
 STAMP = ROOT / "models" / "reissue.inputs.sha256"
 DICT_STAMP = ROOT / "models" / "reissue.dictionaries.sha256"
-MODEL_INPUTS = ("config.yml", "domain.yml", "data", "bot/knowledge", "bot/lexicon", "bot/nlu", "bot/build",
-                "bot/parsing/text.py")
-DICTIONARY_INPUTS = ("bot/lexicon", "bot/build", "bot/nlu")
+MODEL_INPUTS = ("config.yml", "domain.yml", "data", "reissue/knowledge", "reissue/lexicon", "bot/nlu", "bot/build",
+                "reissue/parsing/text.py")
+DICTIONARY_INPUTS = ("reissue/lexicon", "bot/build", "bot/nlu")
 
 
 def digest(paths: Iterable[str]) -> str:

@@ -1,6 +1,6 @@
 """Serve the built chat page (web/dist), /config.json and the demo portal with security headers.
 
-Run with `python -m web.server`; host and port come from `bot.settings.get_settings()`
+Run with `python -m web.server`; host and port come from `reissue.settings.get_settings()`
 (REISSUE_HOST, WEB_PORT). Standard library only.
 """
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Dict, Optional, Sequence
 from urllib.parse import unquote, urlsplit
 
-from bot.serving import serve_until_stopped
-from bot.settings import Settings, get_settings
+from reissue.serving import serve_until_stopped
+from reissue.settings import Settings, get_settings
 
 LOG = logging.getLogger("web.server")
 
@@ -200,7 +200,7 @@ class ChatRequestHandler(BaseHTTPRequestHandler):
         """The directory of the built page."""
         return self.server.dist_dir  # type: ignore[attr-defined]
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - signature from stdlib
+    def log_message(self, format: str, *args: object) -> None:
         """Log requests through `logging` instead of raw stderr."""
         LOG.info("%s %s", self.address_string(), format % args)
 
@@ -220,7 +220,7 @@ class ChatRequestHandler(BaseHTTPRequestHandler):
         """Send a short plain-text response (errors)."""
         self._send(status, text.encode("utf-8"), "text/plain; charset=utf-8", cache="no-store")
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+    def do_GET(self) -> None:
         """Serve one GET request."""
         path = normalise_path(self.path)
         if path is None:
@@ -249,7 +249,7 @@ class ChatRequestHandler(BaseHTTPRequestHandler):
             return
         self._send(HTTPStatus.OK, body, content_type(file_path), cache=cache_control(path))
 
-    def do_HEAD(self) -> None:  # noqa: N802 - stdlib naming
+    def do_HEAD(self) -> None:
         """Serve HEAD like GET without the body."""
         self.do_GET()
 
@@ -265,7 +265,7 @@ class ChatRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed  # noqa: N815
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed
 
 
 def make_server(settings: Optional[Settings] = None, *, host: Optional[str] = None,

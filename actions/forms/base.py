@@ -14,8 +14,9 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.common import fail_safe, latest_intent, latest_text
-from bot.parsing.corrections import detect_correction
-from bot.parsing.result import Parsed
+from reissue import knowledge
+from reissue.parsing.corrections import detect_correction
+from reissue.parsing.result import Parsed
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ class ChineseFormValidationAction(FormValidationAction, ABC):
         if correction and correction.field in fields:
             values[correction.field] = correction.new_text or None
             if not correction.new_text:
-                dispatcher.utter_message(text=f"好的，我们重新填一下{fields[correction.field].label}。")
+                dispatcher.utter_message(text=knowledge.message("form_restart_field", label=fields[correction.field].label))
         elif requested in fields:
             field = fields[requested]
             found = field.find(text, tracker) if field.find else None
@@ -143,7 +144,7 @@ class ChineseFormValidationAction(FormValidationAction, ABC):
                 result.update(self.on_valid(slot, parsed.value, dispatcher, tracker))
                 continue
             failures[slot] = failures.get(slot, 0) + 1
-            message = parsed.message or f"{field.label}好像不太对，请再核对一下。"
+            message = parsed.message or knowledge.message("form_error_generic", label=field.label)
             if failures[slot] >= MAX_FAILURES_BEFORE_HELP and field.help:
                 message = f"{message}\n{field.help}"
             dispatcher.utter_message(text=message)

@@ -13,21 +13,20 @@ from rasa_sdk.types import DomainDict
 from actions.common import can_upload_photo, fail_safe, first_entity
 from actions.forms.base import QUESTION, ChineseFormValidationAction, Field
 from actions.wiring import backend_client
-from bot import knowledge
-from bot.lexicon import Qualification, find_city, find_level, find_qualification, find_specialty, get_qualification
-from bot.lexicon.documents import named_document
-from bot.parsing import answers, cert_number, dates, id_number, names, phone
-from bot.parsing.masking import mask_id, mask_name, mask_phone
-from bot.parsing.photo import check_photo
-from bot.parsing.result import Parsed
+from reissue import knowledge
+from reissue.application import DONT_KNOW, FIELD_LABELS, REASON_LABELS
+from reissue.application import find_photo_ref as photo_ref_in
+from reissue.lexicon import Qualification, find_city, find_level, find_qualification, find_specialty, get_qualification
+from reissue.lexicon.documents import named_document
+from reissue.masking import mask_id, mask_name, mask_phone
+from reissue.parsing import answers, cert_number, dates, id_number, names, phone
+from reissue.parsing.photo import check_photo
+from reissue.parsing.result import Parsed
 
 UNKNOWN = "不清楚"
-PHOTO_REF = re.compile(r"PH[0-9A-Za-z_-]{4,64}")
 COMMON_QUALIFICATIONS = (
     "一级建造师", "一级造价工程师", "经济专业技术资格", "注册安全工程师", "计算机技术与软件专业技术资格", "执业药师",
 )
-REASON_LABELS = {"lost": "遗失", "damaged": "损毁", "never_collected": "一直未领取"}
-DONT_KNOW = re.compile(r"不清楚|不知道|不确定|不记得|没查过|不了解")
 
 
 def value_of(parsed: Parsed) -> Optional[Text]:
@@ -55,7 +54,7 @@ def parse_reason(text: Text, tracker: Tracker) -> Parsed:
     reason = text if text in answers.REASONS else answers.parse_reason(text)
     if reason:
         return Parsed.success(reason)
-    return Parsed.failure("reason", "请告诉我证书是遗失了、损坏了，还是一直没有领取。")
+    return Parsed.failure("reason", knowledge.message("form_error_reason"))
 
 
 def yes_no(text: Text) -> Optional[bool]:
@@ -67,7 +66,7 @@ def parse_collected(text: Text, tracker: Tracker) -> Parsed:
     """Was the certificate ever collected: yes / no."""
     value = yes_no(text)
     if value is None:
-        return Parsed.failure("yes_no", "先确认一下：这本证书您领到手过吗？请回答“领过”或“没领过”，其他问题稍后再问我就行。")
+        return Parsed.failure("yes_no", knowledge.message("form_error_collected"))
     return Parsed.success("yes" if value else "no")
 
 
@@ -77,7 +76,7 @@ def parse_ecert(text: Text, tracker: Tracker) -> Parsed:
         return Parsed.success("unknown")
     value = yes_no(text)
     if value is None:
-        return Parsed.failure("yes_no", "请回答“有”“没有”或“不清楚”。")
+        return Parsed.failure("yes_no", knowledge.message("form_error_ecert"))
     return Parsed.success("yes" if value else "no")
 
 
@@ -97,9 +96,7 @@ def parse_qualification(text: Text, tracker: Tracker) -> Parsed:
     other = named_document(text)
     if other:
         return Parsed.failure("other_service", knowledge.message("other_document", name=other.name, authority=other.authority))
-    return Parsed.failure(
-        "qualification", "没能识别这个证书名称，请写出证书上的名称，例如“一级建造师”“中级经济师”“软考”。"
-    )
+    return Parsed.failure("qualification", knowledge.message("form_error_qualification"))
 
 
 def find_level_value(text: Text, tracker: Tracker) -> Optional[Text]:
@@ -117,7 +114,7 @@ def parse_level(text: Text, tracker: Tracker) -> Parsed:
     if qualification and level in qualification.levels:
         return Parsed.success(level)
     choices = "、".join(qualification.levels) if qualification else "初级、中级、高级"
-    return Parsed.failure("level", f"请从这些级别里选一个：{choices}。")
+    return Parsed.failure("level", knowledge.message("form_error_level", choices=choices))
 
 
 def find_specialty_value(text: Text, tracker: Tracker) -> Optional[Text]:
@@ -136,7 +133,7 @@ def parse_specialty(text: Text, tracker: Tracker) -> Parsed:
     cleaned = text.strip(" 。，,.专业是")
     if re.fullmatch(r"[\u4e00-\u9fa5（）()A-Za-z0-9与和、]{2,30}", cleaned):
         return Parsed.success(cleaned)
-    return Parsed.failure("specialty", "请写证书上的专业名称（2到30个字），不清楚可以回复“不清楚”。")
+    return Parsed.failure("specialty", knowledge.message("form_error_specialty"))
 
 
 def find_obtained(text: Text, tracker: Tracker) -> Optional[Text]:
@@ -185,7 +182,7 @@ def parse_city(text: Text, tracker: Tracker) -> Parsed:
     city = find_city_value(text, tracker)
     if city:
         return Parsed.success(city)
-    return Parsed.failure("city", "请说山东省16个市中的一个，例如“济南”“青岛”。")
+    return Parsed.failure("city", knowledge.message("form_error_city"))
 
 
 def find_city_value(text: Text, tracker: Tracker) -> Optional[Text]:
@@ -206,21 +203,20 @@ def find_phone(text: Text, tracker: Tracker) -> Optional[Text]:
 
 def find_photo_ref(text: Text, tracker: Tracker) -> Optional[Text]:
     """The reference the web widget sends after an upload."""
-    found = PHOTO_REF.search(text)
-    return found.group(0) if found else None
+    return photo_ref_in(text)
 
 
 def parse_photo(text: Text, tracker: Tracker) -> Parsed:
     """Fetch the uploaded photo from the backend and check it against the guide's rules."""
     ref = find_photo_ref(text, tracker)
     if not ref:
-        return Parsed.failure("photo", "请点击“上传照片”按钮上传照片。")
+        return Parsed.failure("photo", knowledge.message("form_error_photo"))
     data = backend_client().fetch_photo(ref)
     if data is None:
-        return Parsed.failure("photo_missing", "没有找到刚上传的照片，请再上传一次。")
+        return Parsed.failure("photo_missing", knowledge.message("form_error_photo_missing"))
     check = check_photo(data)
     if not check.ok:
-        return Parsed.failure("photo_rules", "照片不符合要求：" + "；".join(check.problems) + "。请换一张再上传。")
+        return Parsed.failure("photo_rules", knowledge.message("form_error_photo_rules", problems="；".join(check.problems)))
     return Parsed.success(ref)
 
 
@@ -229,8 +225,13 @@ def parse_confirmation(text: Text, tracker: Tracker) -> Parsed:
     if not QUESTION.search(text) and (re.search(r"确认|提交|没问题|无误|正确", text) or answers.parse_yes_no(text) is True):
         return Parsed.success("yes")
     return Parsed.failure(
-        "confirm", "请直接告诉我要改哪一项，比如“姓名改成李四”“手机号写错了”；信息无误请回复“确认提交”。"
+        "confirm", knowledge.message("form_error_confirm")
     )
+
+
+def field_help(slot: Text) -> Text:
+    """What the form says about a field after two misses (the photo rules for the photo)."""
+    return knowledge.message("photo_rules" if slot == "photo_ref" else f"form_help_{slot}")
 
 
 class ValidateReissueForm(ChineseFormValidationAction):
@@ -242,33 +243,23 @@ class ValidateReissueForm(ChineseFormValidationAction):
 
     def fields(self) -> Dict[Text, Field]:
         """Every field of the application, with its parser and help text."""
-        return {
-            "reissue_reason": Field("补办原因", parse_reason, lambda t, _: answers.parse_reason(t),
-                                    "补办原因有三种：遗失、损坏、一直没领取。例如回复“遗失了”。"),
-            "ever_collected": Field("是否领取过证书", parse_collected, None,
-                                    "只有领到手后遗失或损坏的证书才能补办。领过请回复“领过”，没领过请回复“没领过”。"),
-            "has_ecert": Field("电子证书情况", parse_ecert, None,
-                               "可以登录中国人事考试网“证书查验”栏目查一下。回复“有”“没有”或“不清楚”。"),
-            "qualification": Field("证书名称", parse_qualification, find_qualification_name,
-                                   "证书名称写在证书封面或内页，例如“一级建造师”“经济专业技术资格”“计算机技术与软件专业技术资格（软考）”。"),
-            "level": Field("级别", parse_level, find_level_value, "级别写在证书上，例如“中级”。"),
-            "specialty": Field("专业", parse_specialty, find_specialty_value,
-                               "专业写在证书内页，例如“建筑工程”；不清楚可以回复“不清楚”。"),
-            "obtained": Field("取得年月", parse_obtained, find_obtained,
-                              "取得年月就是证书上的签发或取得时间，写成“2015年5月”或“2015.05”都可以。"),
-            "applicant_name": Field("姓名", parse_name, find_name,
-                                    "姓名要与身份证一致，只写汉字，少数民族姓名可以带“·”，例如“张三”“阿依古丽·买买提”。"),
-            "id_number": Field("身份证号", parse_id, find_id,
-                               "身份证号是18位：前17位是数字，最后一位是数字或X，可以对照身份证正面核对。"),
-            "cert_number": Field("证书管理号", parse_cert_number, find_cert_number,
-                                 "管理号一般印在证书内页，由字母和数字组成；电子证书上也能看到。实在不记得可以回复“不记得”。"),
-            "city": Field("受理地市", parse_city, find_city_value,
-                          "请说您参加考试所在的市，例如“济南”“青岛”“烟台”。"),
-            "phone": Field("手机号", parse_phone, find_phone, "手机号是11位数字，以1开头，第二位是3到9。"),
-            "photo_ref": Field("照片", parse_photo, find_photo_ref, knowledge.message("photo_rules")),
-            "confirmed": Field("确认", parse_confirmation, None,
-                               "信息无误请回复“确认提交”；要修改哪一项就直接说，例如“姓名改成李四”；不办了可以说“取消”。"),
+        parsers = {
+            "reissue_reason": (parse_reason, lambda t, _: answers.parse_reason(t)),
+            "ever_collected": (parse_collected, None),
+            "has_ecert": (parse_ecert, None),
+            "qualification": (parse_qualification, find_qualification_name),
+            "level": (parse_level, find_level_value),
+            "specialty": (parse_specialty, find_specialty_value),
+            "obtained": (parse_obtained, find_obtained),
+            "applicant_name": (parse_name, find_name),
+            "id_number": (parse_id, find_id),
+            "cert_number": (parse_cert_number, find_cert_number),
+            "city": (parse_city, find_city_value),
+            "phone": (parse_phone, find_phone),
+            "photo_ref": (parse_photo, find_photo_ref),
+            "confirmed": (parse_confirmation, None),
         }
+        return {slot: Field(FIELD_LABELS[slot], parse, find, field_help(slot)) for slot, (parse, find) in parsers.items()}
 
     async def required_slots(
         self,
@@ -299,7 +290,7 @@ class ValidateReissueForm(ChineseFormValidationAction):
         self, slot: Text, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> Dict[Text, Any]:
         """Divert ineligible applicants and keep dependent fields consistent."""
-        if (slot == "reissue_reason" and value == "never_collected") or (slot == "ever_collected" and value == "no"):
+        if (slot == "reissue_reason" and value == "expired_uncollected") or (slot == "ever_collected" and value == "no"):
             dispatcher.utter_message(text=knowledge.answer("never_collected"))
             return {"stop_reason": "never_collected"}
         if slot == "has_ecert" and value == "yes":
@@ -308,8 +299,7 @@ class ValidateReissueForm(ChineseFormValidationAction):
             return {"stop_reason": "ecert"}
         if slot == "has_ecert" and value == "unknown":
             dispatcher.utter_message(
-                text=f"没关系，可以稍后到{knowledge.fact('exam_site')}“{knowledge.fact('ecert_column')}”栏目查一下；"
-                "如果已有电子证书，就不再补发纸质证书。我们先继续填写。"
+                text=knowledge.message("form_ecert_unknown")
             )
         if slot == "qualification":
             return self._levels_for(value, tracker)
@@ -343,7 +333,7 @@ class ActionAskQualification(Action):
         """Ask the question."""
         buttons = [{"title": name, "payload": name} for name in COMMON_QUALIFICATIONS]
         dispatcher.utter_message(
-            text="请问要补办的是哪个证书？可以点选，也可以直接输入（例如：一建、软考、中级经济师）。", buttons=buttons
+            text=knowledge.message("form_ask_qualification"), buttons=buttons
         )
         return []
 
@@ -361,7 +351,7 @@ class ActionAskLevel(Action):
         qualification = qualification_of(tracker)
         levels = qualification.levels if qualification else ()
         dispatcher.utter_message(
-            text=f"请问{qualification.name if qualification else '证书'}是哪个级别？",
+            text=knowledge.message("form_ask_level", qualification=qualification.name if qualification else "证书"),
             buttons=[{"title": level, "payload": level} for level in levels],
         )
         return []
@@ -377,9 +367,8 @@ class ActionAskPhotoRef(Action):
     @fail_safe
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         """Ask for the upload with the photo rules."""
-        year = knowledge.fact("photo_needed_before")
         dispatcher.utter_message(
-            text=f"您的证书是{year}年以前取得的，补办需要一张电子版证件照。\n{knowledge.message('photo_rules')}\n请点击“上传照片”。",
+            text=knowledge.message("form_ask_photo", rules=knowledge.message("photo_rules")),
             json_message={"type": "photo_upload"},
         )
         return []
@@ -390,24 +379,25 @@ def summary_lines(slots: Dict[Text, Any], photo_note: Text) -> List[Text]:
     qualification = slots.get("qualification") or ""
     extras = "，".join(part for part in (slots.get("level"), slots.get("specialty")) if part)
     obtained = slots.get("obtained") or ""
-    return [
-        f"补办原因：{REASON_LABELS.get(slots.get('reissue_reason') or '', '')}",
-        f"证书：{qualification}" + (f"（{extras}）" if extras else ""),
-        f"取得年月：{obtained[:4]}年{obtained[5:7]}月" if obtained else "取得年月：",
-        f"姓名：{mask_name(slots.get('applicant_name') or '')}",
-        f"身份证号：{mask_id(slots.get('id_number') or '')}",
-        f"证书管理号：{slots.get('cert_number') or ''}",
-        f"受理地市：{slots.get('city') or ''}",
-        f"手机号：{mask_phone(slots.get('phone') or '')}",
-        f"照片：{photo_note}",
-    ]
+    values = {
+        "reissue_reason": REASON_LABELS.get(slots.get("reissue_reason") or "", ""),
+        "qualification": qualification + (f"（{extras}）" if extras else ""),
+        "obtained": f"{obtained[:4]}年{obtained[5:7]}月" if obtained else "",
+        "applicant_name": mask_name(slots.get("applicant_name") or ""),
+        "id_number": mask_id(slots.get("id_number") or ""),
+        "cert_number": slots.get("cert_number") or "",
+        "city": slots.get("city") or "",
+        "phone": mask_phone(slots.get("phone") or ""),
+        "photo_ref": photo_note,
+    }
+    return [f"{FIELD_LABELS[slot]}：{value}" for slot, value in values.items()]
 
 
 def photo_note(tracker: Tracker) -> Text:
     """What the summary says about the photo."""
     if not photo_needed(tracker):
-        return "不需要"
-    return "已上传并检查通过" if tracker.get_slot("photo_ref") else "待补交"
+        return knowledge.message("form_photo_not_needed")
+    return knowledge.message("form_photo_checked") if tracker.get_slot("photo_ref") else knowledge.message("form_photo_pending")
 
 
 class ActionAskConfirmed(Action):
@@ -424,8 +414,7 @@ class ActionAskConfirmed(Action):
             dispatcher.utter_message(text=knowledge.message("photo_no_upload"))
         lines = summary_lines(tracker.current_slot_values(), photo_note(tracker))
         dispatcher.utter_message(
-            text="请核对您的补办信息：\n" + "\n".join(lines)
-            + "\n信息无误请点“确认提交”；要修改请直接说，例如“姓名改成李四”“手机号写错了”。",
+            text=knowledge.message("form_summary", lines="\n".join(lines)),
             buttons=[
                 {"title": "确认提交", "payload": "确认提交"},
                 {"title": "取消申请", "payload": "取消申请"},

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import re
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -12,6 +11,8 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Protocol, Tuple
 from urllib.parse import quote
 
 import requests
+
+from reissue.masking import scrub
 
 logger = logging.getLogger(__name__)
 
@@ -88,33 +89,6 @@ class BackendClient(Protocol):
 
 
 # --------------------------------------------------------------------------- pure helpers
-
-_ID18_RE = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[0-9Xx])(?![0-9A-Za-z])")
-_ID15_RE = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{5})(\d{4})(?![0-9A-Za-z])")
-_PHONE_RE = re.compile(r"(?<!\d)((?:\+?86[- ]?)?1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
-
-
-def _local_scrub(text: str) -> str:
-    """Mask 18/15-digit ID numbers and mainland mobile numbers in `text` (fallback for bot.parsing.masking)."""
-    for pattern in (_ID18_RE, _ID15_RE):
-        text = pattern.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)
-    return _PHONE_RE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
-
-
-def scrub(text: Any) -> str:
-    """Return `text` as a string with personal numbers masked; use the project's masking helper if present."""
-    text = "" if text is None else str(text)
-    try:
-        from bot.parsing.masking import scrub as project_scrub  # written in parallel; may be absent
-    except ImportError:
-        project_scrub = None
-    if project_scrub is not None:
-        try:
-            return _local_scrub(str(project_scrub(text)))
-        except Exception:  # a bug there must not leak the raw text here
-            pass
-    return _local_scrub(text)
-
 
 def backoff_delay(attempt: int, base_s: float, cap_s: float, rng: random.Random) -> float:
     """Exponential backoff with equal jitter for the pause after failed attempt number `attempt` (1-based)."""
@@ -254,7 +228,7 @@ class HttpBackendClient:
     ) -> None:
         """Build from explicit values, falling back to `get_settings()` for anything not given."""
         if base_url is None or token is None or policy is None or connect_timeout_s is None or read_timeout_s is None:
-            from bot.settings import get_settings
+            from reissue.settings import get_settings
 
             settings = get_settings()
             base_url = settings.backend_url if base_url is None else base_url

@@ -28,16 +28,13 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from actions.services.backend_client import BackendClient, SubmitOutcome, scrub
+from reissue.application import REFERENCE_ALPHABET, REFERENCE_LENGTH
 
 logger = logging.getLogger(__name__)
 
 PENDING = "pending"
 DELIVERED = "delivered"
 REJECTED = "rejected"
-
-# Unambiguous characters only (no 0/O, 1/I/L), so a reference read out over the phone survives.
-REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-REFERENCE_LENGTH = 6
 
 
 @dataclass(frozen=True)
@@ -177,7 +174,7 @@ class Outbox:
         if self._engine is None:
             url = self._url
             if url is None:
-                from bot.settings import get_settings
+                from reissue.settings import get_settings
 
                 url = get_settings().outbox_url
             self._engine = make_engine(url)
@@ -201,7 +198,7 @@ class Outbox:
     def lease_s(self) -> float:
         """How long a claim lasts: longer than the slowest possible delivery by the client."""
         if self._lease_s is None:
-            from bot.settings import get_settings
+            from reissue.settings import get_settings
 
             s = get_settings()
             self._lease_s = s.backend_max_total_s + 2 * s.backend_timeout_s + 30.0
@@ -211,7 +208,7 @@ class Outbox:
     def retry_base_s(self) -> float:
         """The first retry delay after a failed delivery (doubles per attempt, capped)."""
         if self._retry_base_s is None:
-            from bot.settings import get_settings
+            from reissue.settings import get_settings
 
             self._retry_base_s = get_settings().outbox_retry_base_s
         return self._retry_base_s
@@ -308,7 +305,7 @@ class Outbox:
             outcome = client.submit(application, key)
             if not isinstance(outcome, SubmitOutcome):
                 raise TypeError(f"client returned {type(outcome).__name__}")
-        except Exception as exc:  # the client must not take the outbox down with it
+        except Exception as exc:  # noqa: BLE001 - the client must not take the outbox down with it
             logger.error("backend client failed for %s…: %s", key[:8], type(exc).__name__)
             outcome = SubmitOutcome("unavailable", message=f"client error: {type(exc).__name__}")
         self._record(key, token, outcome, row.attempts)

@@ -53,7 +53,7 @@ def run_worker(
     while not stop_event.is_set():
         try:
             n = deliver_pending(outbox, client, limit=limit, stop_event=stop_event)
-        except Exception as exc:  # keep going: the database or backend may come back
+        except Exception as exc:  # noqa: BLE001 - keep going: the database or backend may come back
             logger.error("outbox worker pass failed: %s: %s", type(exc).__name__, scrub(exc)[:300])
         else:
             total += n
@@ -71,8 +71,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help="seconds between passes (default: OUTBOX_WORKER_INTERVAL, 5)")
     parser.add_argument("--once", action="store_true", help="make one pass and exit")
     args = parser.parse_args(argv)
-    from bot.logging_setup import configure_logging
-    from bot.settings import get_settings
+    from reissue.logging_setup import configure_logging
+    from reissue.settings import get_settings
 
     configure_logging()
     interval = args.interval if args.interval is not None else get_settings().outbox_worker_interval_s

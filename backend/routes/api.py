@@ -11,7 +11,6 @@ from backend import service
 from backend.db import database_ok
 from backend.errors import ApiError
 from backend.limits import PHOTO_LIMIT
-from backend.numbering import beijing_now
 from backend.schemas import (
     SATISFACTION,
     ApplicationAdmin,
@@ -33,7 +32,7 @@ from backend.schemas import (
 from backend.security import BOT, STAFF, auth_error_for, authorize, roles
 from backend.validation import clean_application
 from backend.views import admin_view, created_view, feedback_view, progress_view, summary_view, unanswered_view
-
+from reissue import clock
 
 
 def reject_unknown_query(request: Request) -> None:
@@ -47,7 +46,7 @@ def reject_unknown_query(request: Request) -> None:
         if getattr(route, "endpoint", None) is endpoint and hasattr(route, "dependant"):
             declared = {param.alias for param in route.dependant.query_params}
             break
-    unknown = [name for name in request.query_params.keys() if name not in declared]
+    unknown = [name for name in request.query_params if name not in declared]
     if unknown:
         fields = {(name[:32] or "query"): "不认识这个查询参数，请删除。" for name in unknown[:5]}
         raise ApiError(422, "validation_error", "提交的内容有误，请按提示修改。", fields)
@@ -100,7 +99,7 @@ def create_application(
     if replay is not None:
         response.status_code = 200
         return created_view(replay)
-    clean, fields = clean_application(body, beijing_now(), lambda ref: service.photo_exists(state.factory, ref))
+    clean, fields = clean_application(body, clock.now(), lambda ref: service.photo_exists(state.factory, ref))
     if clean is None:
         raise _validation_error(fields)
     app, created = service.create_application(state.factory, state.secrets, idempotency_key, digest, clean)

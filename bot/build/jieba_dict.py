@@ -4,8 +4,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bot.lexicon import jieba_entries
-from bot.settings import PROJECT_ROOT
+from reissue.lexicon import jieba_entries
+from reissue.settings import PROJECT_ROOT
 
 OUTPUT_DIR = PROJECT_ROOT / "build" / "jieba"
 

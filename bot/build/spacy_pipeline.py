@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import sys
 
-from bot.lexicon import ruler_patterns
-from bot.settings import PROJECT_ROOT
+from reissue.lexicon import ruler_patterns
+from reissue.settings import PROJECT_ROOT
 
 OUTPUT_DIR = PROJECT_ROOT / "build" / "spacy" / "zh_reissue"
 LABELS = ("qualification", "level", "city")

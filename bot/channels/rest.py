@@ -31,9 +31,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.rasa_fixes import install_rasa_fixes
-from bot.settings import get_settings
 from bot.shared_redis import SharedRedis
+from reissue.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +159,7 @@ class RedisWindowLimiter:
 
 def install_log_scrubber() -> None:
     """Mask ID and phone numbers in every log record of this (Rasa) process; safe to call twice."""
-    from bot.logging_setup import ScrubFilter, install_scrubber
+    from reissue.logging_setup import ScrubFilter, install_scrubber
 
     root = logging.getLogger()
     if not any(isinstance(f, ScrubFilter) for f in root.filters):
@@ -192,7 +191,6 @@ class RestInput(RasaRestInput):
                 return default
 
         install_log_scrubber()
-        install_rasa_fixes()
         return cls(
             rate_limit=pick("rate_limit", settings.rest_rate_limit, int),
             rate_window_s=pick("rate_window_s", settings.rest_rate_window_s, float),

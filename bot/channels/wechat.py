@@ -26,9 +26,9 @@ from bot.channels.wechat_crypto import (
     check_signature,
 )
 from bot.channels.wechat_render import Choice, is_handoff_request, render_turn, resolve_choice
-from bot.channels.wechat_state import MemoryWeChatState, RedisWeChatState, mask_openid
-from bot.rasa_fixes import install_rasa_fixes
-from bot.settings import get_settings
+from bot.channels.wechat_state import MemoryWeChatState, RedisWeChatState
+from reissue.masking import mask_openid
+from reissue.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +142,8 @@ def interpret(push: Dict[str, Any]) -> Optional[Incoming]:
     msg_type = str(push.get("MsgType") or "").strip().lower()
     if not openid:
         return None
-    base = {"wechat": {"msg_type": msg_type, "msg_id": str(push.get("MsgId") or ""), "create_time": str(push.get("CreateTime") or "")}}
+    base = {"wechat": {"msg_type": msg_type, "msg_id": str(push.get("MsgId") or ""),
+                       "create_time": str(push.get("CreateTime") or "")}}
     if msg_type == "text":
         content = str(push.get("Content") or "").strip()
         return Incoming(openid, content, "text", base) if content else None
@@ -183,7 +184,6 @@ class WeChatInput(InputChannel):
         """Build the channel from credentials.yml, falling back to the settings for empty values."""
         creds = credentials or {}
         settings = get_settings()
-        install_rasa_fixes()
         return cls(
             token=_credential(creds, ("token",), settings.wechat_token),
             aes_key=_credential(creds, ("aes_key", "encoding_aes_key"), settings.wechat_aes_key),

@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, Iterator, Optional, Tuple
 
 import requests
 
-from bot.channels.wechat_state import mask_openid
+from reissue.masking import mask_openid
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class TokenFileCache:
 
     def __init__(self, directory: Path, appid: str, api_base: str, refresh_margin_s: float = REFRESH_MARGIN_S) -> None:
         """Place the cache for this AppID and API host under `directory`."""
-        digest = hashlib.sha256(f"{appid}|{api_base}".encode("utf-8")).hexdigest()[:16]
+        digest = hashlib.sha256(f"{appid}|{api_base}".encode()).hexdigest()[:16]
         self.path = Path(directory) / f"wechat_token_{digest}.json"
         self.lock_path = Path(directory) / f"wechat_token_{digest}.lock"
         self.refresh_margin_s = refresh_margin_s
@@ -228,6 +228,6 @@ class WeChatApiClient:
         """Send one message from async code (in a worker thread); never raise."""
         try:
             return await asyncio.to_thread(self.send_message_sync, openid, payload)
-        except Exception as exc:  # pragma: no cover - defensive: the sync path already catches
+        except Exception as exc:  # noqa: BLE001 - defensive: the sync path already catches
             logger.warning("wechat.send.crashed user=%s error=%s", mask_openid(openid), type(exc).__name__)
             return SendResult(-1, type(exc).__name__)

@@ -22,15 +22,6 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
-def mask_openid(openid: Optional[str]) -> str:
-    """Return an openid safe for logs: the first 4 and last 2 characters only."""
-    if not openid:
-        return "-"
-    if len(openid) <= 8:
-        return openid[:2] + "***"
-    return f"{openid[:4]}***{openid[-2:]}"
-
-
 class TTLCache(Generic[K, V]):
     """A bounded mapping whose entries expire `ttl_s` seconds after they were last set."""
 

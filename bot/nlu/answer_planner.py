@@ -4,7 +4,7 @@ It trains its own question classifier (bot.nlu.question_classifier: character n-
 embedding where those leave it unsure) on the same training data as DIET, because it must classify each
 question of a message on its own, which DIET cannot; it also chooses the FAQ answer (no response selector:
 on real text it added nothing, see docs/nlu/realworld.md). The decisions themselves are pure
-(bot.answering.plan). The plan is added to the parse data as `answer_plan`, and the message's intent becomes
+(reissue.answering.plan). The plan is added to the parse data as `answer_plan`, and the message's intent becomes
 the plan's intent, so that the dialogue rules carry the plan out.
 """
 from __future__ import annotations
@@ -27,12 +27,12 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.answering.plan import Planner, Scores, Thresholds
-from bot.lexicon.documents import subject_documents
 from bot.nlu.question_classifier import QuestionClassifier
 from bot.nlu.sentence_embedding import embed
-from bot.parsing.questions import is_question
-from bot.parsing.text import clean
+from reissue.answering.plan import Planner, Scores, Thresholds
+from reissue.lexicon.documents import subject_documents
+from reissue.parsing.questions import is_question
+from reissue.parsing.text import clean
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ class AnswerPlanner(GraphComponent):
                 continue
             try:
                 plan = self._planner.plan(text)
-            except Exception:  # noqa: BLE001 - a planning bug must not break understanding
+            except Exception:
                 logger.exception("answer planning failed; keeping the pipeline's intent")
                 continue
             if plan is None:

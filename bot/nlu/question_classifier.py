@@ -11,7 +11,7 @@ from typing import Callable, List, Sequence, Text
 
 import numpy as np
 
-from bot.answering.plan import Scores
+from reissue.answering.plan import Scores
 
 Embed = Callable[[Sequence[Text]], np.ndarray]
 SEED = 20261201

@@ -10,8 +10,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions.wiring as wiring
-from actions.services.fakes import FakeBackendClient
 from actions.services.outbox import Outbox
+from tests.fakes.backend_client import FakeBackendClient
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,7 +47,7 @@ def make_tracker(domain: Dict[str, Any]) -> TrackerFactory:
         events: Optional[List[Dict[str, Any]]] = None,
         plan: Optional[Dict[str, Any]] = None,
     ) -> Tracker:
-        all_slots = {name: None for name in domain["slots"]}
+        all_slots = dict.fromkeys(domain["slots"])
         all_slots["requested_slot"] = None
         all_slots.update(slots or {})
         latest = {

@@ -4,10 +4,15 @@ from __future__ import annotations
 from datetime import date
 
 from actions.answers import (
-    ActionAnswerQuestions, ActionChitchat, ActionDefaultAskAffirmation, ActionGreet, ActionHandoff, suggestion_buttons,
+    ActionAnswerQuestions,
+    ActionChitchat,
+    ActionDefaultAskAffirmation,
+    ActionGreet,
+    ActionHandoff,
+    suggestion_buttons,
 )
-from bot.answering.render import completion_text
-from bot import knowledge
+from reissue import knowledge
+from reissue.answering.render import completion_text
 
 
 async def test_greeting_offers_hot_topics_and_applying(make_tracker, dispatcher, domain) -> None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from actions.submit import ActionCancelForm, ActionSubmitApplication
-from bot.parsing.id_number import check_digit
+from reissue.parsing.id_number import check_digit
 
 BODY = "37010219900307123"
 SLOTS = {

@@ -12,8 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from backend.app import create_app
-from bot.settings import Settings, get_settings
-
+from reissue.settings import Settings, get_settings
 from tests.backend.backend_helpers import ALLOWED_ORIGIN, BOT, BOT_TOKEN, PG_URL, STAFF_TOKEN, application_body, new_key
 
 

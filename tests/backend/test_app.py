@@ -1,8 +1,6 @@
 """The app factory: start-up migrations, OpenAPI served, CORS, size limits, hidden internals on 500."""
 from __future__ import annotations
 
-from dataclasses import replace
-
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect
 

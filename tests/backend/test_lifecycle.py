@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from backend.lifecycle import ALL_STATUSES, ALLOWED, status_label, transition_error
-from bot.knowledge import fact
+from reissue.knowledge import fact
 
 
 @pytest.mark.parametrize("current, target", [("已提交", "审核中"), ("审核中", "审核通过"), ("审核通过", "证书已发放")])

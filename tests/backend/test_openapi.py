@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from backend.openapi import document
-from bot.settings import PROJECT_ROOT
+from reissue.settings import PROJECT_ROOT
 
 
 def test_committed_document_matches_the_app():

@@ -7,13 +7,13 @@ from typing import Dict, Iterator
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings as hypothesis_settings
-from schemathesis import checks as st_checks
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from schemathesis.specs.openapi import checks as openapi_checks
 
 from backend.app import create_app
-from bot.settings import get_settings
-from tests.backend.backend_helpers import BOT, STAFF, STAFF_TOKEN, BOT_TOKEN
+from reissue.settings import get_settings
+from tests.backend.backend_helpers import BOT, BOT_TOKEN, STAFF, STAFF_TOKEN
 
 EXAMPLES = 40
 

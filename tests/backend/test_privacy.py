@@ -1,7 +1,8 @@
 """HMAC, sealing and masking of personal numbers."""
 from __future__ import annotations
 
-from backend.privacy import id_hmac, mask_id, mask_name, mask_phone, seal, tokens_equal, unseal
+from backend.privacy import id_hmac, seal, tokens_equal, unseal
+from reissue.masking import mask_id, mask_name, mask_phone
 from tests.backend.backend_helpers import ID_A, ID_B
 
 
@@ -25,7 +26,7 @@ def test_seal_round_trip_and_wrong_secret_fails():
 def test_masks_hide_the_middle():
     assert mask_id(ID_A).endswith(ID_A[-4:]) and ID_A[6:14] not in mask_id(ID_A)
     assert mask_phone("13800138000") == "138****8000"
-    assert mask_name("张三丰") == "张**" and mask_name("李") == "李"
+    assert mask_name("张三丰") == "张**" and mask_name("李") == "*"
 
 
 def test_tokens_equal_refuses_empty_expected():

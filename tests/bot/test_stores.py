@@ -14,18 +14,18 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.parsing.id_number import check_digit
 from bot.stores import (
     AtomicRedisLockStore,
     ObservedSQLTrackerStore,
-    StoreHealth,
     StoredCounts,
+    StoreHealth,
     TrackerStoreUnavailable,
     describe_error,
     observed_stores,
     summarize,
     tracker_store_health,
 )
+from reissue.parsing.id_number import check_digit
 
 BODY = "37010219880512003"
 ID_NUMBER = BODY + check_digit(BODY)
@@ -113,9 +113,8 @@ async def test_failure_is_logged_at_error_without_personal_data(
 ) -> None:
     """A failing save raises a log-safe error and logs loudly; the ID number typed by the user is absent."""
     break_store(store)
-    with caplog.at_level(logging.ERROR, logger="bot.stores"):
-        with pytest.raises(TrackerStoreUnavailable) as raised:
-            await store.save(tracker_with("bob", f"我的身份证号是{ID_NUMBER}"))
+    with caplog.at_level(logging.ERROR, logger="bot.stores"), pytest.raises(TrackerStoreUnavailable) as raised:
+        await store.save(tracker_with("bob", f"我的身份证号是{ID_NUMBER}"))
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert errors and "TRACKER STORE FAILURE" in errors[0].getMessage()
     assert "save" in errors[0].getMessage()
@@ -195,9 +194,9 @@ def test_atomic_lock_store_never_hands_out_a_ticket_twice() -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     import redis
+    from rasa.utils.endpoints import EndpointConfig
 
     from bot.stores import AtomicRedisLockStore
-    from rasa.utils.endpoints import EndpointConfig
 
     prefix = f"t{uuid.uuid4().hex[:10]}"
     config = EndpointConfig(url="127.0.0.1", type="bot.stores.AtomicRedisLockStore", port=6379, db=1, key_prefix=prefix)

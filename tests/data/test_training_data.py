@@ -9,8 +9,8 @@ from typing import Dict, List, Set
 
 import yaml
 
-from bot.evaluation import load_examples
-from bot.parsing.text import clean
+from reissue.parsing.text import clean
+from scripts.evaluation import load_examples
 from scripts.realworld import PARTS, load_items
 
 ROOT = Path(__file__).resolve().parents[2]

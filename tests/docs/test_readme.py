@@ -8,8 +8,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_environment_setting_is_in_the_readme() -> None:
-    """Each variable bot/settings.py reads appears in the README's settings table."""
-    settings = (ROOT / "bot" / "settings.py").read_text(encoding="utf-8")
+    """Each variable reissue/settings.py reads appears in the README's settings table."""
+    settings = (ROOT / "reissue" / "settings.py").read_text(encoding="utf-8")
     names = set(re.findall(r'_(?:env|int|float)\("([A-Z0-9_]+)"', settings))
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert names, "no settings found"

@@ -5,7 +5,7 @@ import re
 import secrets
 from typing import List, Tuple
 
-from bot.parsing.id_number import check_digit
+from reissue.parsing.id_number import check_digit
 
 APPLICATION = re.compile(r"申请编号(?:是)?\s*(BF\d+)")
 REFERENCE = re.compile(r"受理参考号\s*([2-9A-Z]{6})")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from bot.parsing.id_number import check_digit
+from reissue.parsing.id_number import check_digit
 from tests.e2e.applicant import APPLICATION, PHONE, REFERENCE, fill_form
 
 BODY = "37010219880512003"

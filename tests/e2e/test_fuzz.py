@@ -19,7 +19,7 @@ from typing import Callable, Dict, List, Tuple
 import aiohttp
 
 from bot.channels.rest import SORRY_TEXT
-from bot.parsing.id_number import check_digit
+from reissue.parsing.id_number import check_digit
 
 SEED = 20261127
 TOTAL = 5000
@@ -157,7 +157,7 @@ async def send_conversation(session: aiohttp.ClientSession, url: str, sender: st
                             turns: List[Tuple[str, bool, str]], outcome: Outcome) -> None:
     """Send one conversation's turns in order and judge every answer."""
     where = "start" if sender.startswith("fz-s") else "form"
-    for text, fuzz, category in turns:
+    for text, _fuzz, category in turns:
         body = json.dumps({"sender": sender, "message": text}).encode("utf-8")
         try:
             async with session.post(url, data=body, headers={"Content-Type": "application/json"}) as response:
@@ -174,7 +174,7 @@ async def send_conversation(session: aiohttp.ClientSession, url: str, sender: st
             continue
         if status >= 500 or not isinstance(reply, list) or not reply:
             outcome.failures.append(f"{category}: {status} {raw[:80]!r} for {text[:40]!r}")
-        elif any(SORRY_TEXT == m.get("text") for m in reply):
+        elif any(m.get("text") == SORRY_TEXT for m in reply):
             outcome.apologies.append(f"{category} ({where}): {text[:40]!r}")
 
 

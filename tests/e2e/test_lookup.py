@@ -9,9 +9,9 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from bot import knowledge
-from bot import lookup as core
-from bot.lookup.server import create_server
+import lookup as core
+from lookup.server import create_server
+from reissue import knowledge
 from tests.backend.backend_helpers import synthetic_id
 
 SYNTHETIC_ID = synthetic_id("37010219900101123")  # synthetic, with a valid check digit

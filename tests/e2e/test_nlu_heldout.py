@@ -6,7 +6,7 @@ from pathlib import Path
 
 import requests
 
-from bot.evaluation import full_intent, load_examples, score
+from scripts.evaluation import full_intent, load_examples, score
 
 HELDOUT = Path(__file__).resolve().parents[1] / "nlu" / "heldout.yml"
 MIN_INTENT_ACCURACY = 0.95

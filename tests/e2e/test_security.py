@@ -91,7 +91,7 @@ def test_every_server_listens_on_loopback_only(stack) -> None:
 def test_loopback_is_the_default_host() -> None:
     """With no REISSUE_HOST set, the settings (and so the action server's SANIC_HOST) say 127.0.0.1."""
     env = {k: v for k, v in os.environ.items() if k not in ("REISSUE_HOST", "SANIC_HOST")}
-    code = "from bot.settings import get_settings; print(get_settings().host)"
+    code = "from reissue.settings import get_settings; print(get_settings().host)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "127.0.0.1"
 

@@ -249,7 +249,7 @@ def make_id_photo(path: Path) -> Path:
 def test_application_with_photo_in_a_real_browser(stack, page: Page, tmp_path: Path) -> None:
     """A pre-2017 certificate: the whole application by clicks and typing, the photo uploaded and
     checked, the masked summary confirmed, one application stored with the photo, and a rating."""
-    from bot.parsing.id_number import check_digit
+    from reissue.parsing.id_number import check_digit
 
     body = "37020219790101002"
     id_number = body + check_digit(body)

@@ -10,8 +10,8 @@ import unicodedata
 from pathlib import Path
 from typing import List
 
-from bot.parsing.id_number import check_digit
-from bot.parsing.masking import mask_id, mask_phone
+from reissue.masking import mask_id, mask_phone
+from reissue.parsing.id_number import check_digit
 
 ID_LIKE = re.compile(
     r"(?<![0-9A-Za-z])([1-9][0-9]{5}(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3})([0-9Xx])(?![0-9A-Za-z])"

@@ -121,7 +121,7 @@ def _make_handler(recorder: FakeWeChatRecorder) -> type:
     class Handler(BaseHTTPRequestHandler):
         """Serves the two WeChat endpoints the channel uses."""
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:
             """Keep test output quiet."""
 
         def _reply(self, payload: Dict[str, Any], status: int = 200) -> None:
@@ -133,7 +133,7 @@ def _make_handler(recorder: FakeWeChatRecorder) -> type:
             self.end_headers()
             self.wfile.write(body)
 
-        def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        def do_GET(self) -> None:
             """Handle GET /cgi-bin/token."""
             url = urlparse(self.path)
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
@@ -148,7 +148,7 @@ def _make_handler(recorder: FakeWeChatRecorder) -> type:
             else:
                 self._reply({"access_token": recorder.issue_token(), "expires_in": recorder.expires_in})
 
-        def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+        def do_POST(self) -> None:
             """Handle POST /cgi-bin/message/custom/send."""
             url = urlparse(self.path)
             query = {k: v[0] for k, v in parse_qs(url.query).items()}

@@ -5,7 +5,7 @@ from typing import Optional
 
 import pytest
 
-from bot import knowledge
+from reissue import knowledge
 from scripts.realworld import PARTS, Item, judge, legacy_labels, load_items, predicted_labels, score
 
 DOCS = {"教师资格证": "teacher", "教资": "teacher", "身份证": "id_card"}

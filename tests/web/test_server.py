@@ -10,7 +10,7 @@ from typing import Dict, Iterator, Optional, Tuple
 
 import pytest
 
-from bot.settings import Settings, get_settings
+from reissue.settings import Settings, get_settings
 from web import server as web_server
 from web.server import (
     content_security_policy,

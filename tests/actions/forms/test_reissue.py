@@ -7,7 +7,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms.reissue import ValidateReissueForm
-from bot.parsing.id_number import check_digit
+from reissue.parsing.id_number import check_digit
 
 BODY = "37010219900307123"
 VALID_ID = BODY + check_digit(BODY)
@@ -133,9 +133,9 @@ async def test_photo_is_fetched_and_checked(make_tracker, dispatcher, domain, fa
 
     buffer = BytesIO()
     Image.new("RGB", (300, 400), "white").save(buffer, "JPEG")
-    fake_backend.photos["PHtest1234"] = buffer.getvalue()
+    fake_backend.photos["PH0123456789abcdef01234567"] = buffer.getvalue()
     tracker = make_tracker(
-        "照片已上传：PHtest1234", slots={**DATA_DONE, "obtained": "2015-05", "requested_slot": "photo_ref"},
+        "照片已上传：PH0123456789abcdef01234567", slots={**DATA_DONE, "obtained": "2015-05", "requested_slot": "photo_ref"},
         metadata={"channel": "web"},
     )
     slots = await run(tracker, dispatcher, domain)

@@ -22,7 +22,6 @@ from actions.services.backend_client import (
 )
 from tests.actions.services.backend_double import ScriptedBackend, Step
 
-
 ID = "11010519491231002X"  # synthetic, valid check digit
 PHONE = "13800138000"
 APPLICATION = {"name": "张三·买买提", "id_number": ID, "phone": PHONE, "qualification": "一级建造师", "year": 2015}
@@ -387,6 +386,6 @@ def test_outcome_kinds_are_checked() -> None:
 def test_status_mapping_accepts_review_reason_and_keeps_other_fields() -> None:
     """The backend's review_reason becomes reason; its other (masked) fields are kept in details."""
     body = ('{"number": "BF1", "status": "审核不通过", "status_label": "审核未通过", "timeline": [],'
-            ' "review_reason": "照片不合格", "city": "济南市"}').encode("utf-8")
+            ' "review_reason": "照片不合格", "city": "济南市"}').encode()
     outcome = status_outcome_from_response(200, body)
     assert (outcome.kind, outcome.reason, dict(outcome.details)) == ("found", "照片不合格", {"city": "济南市"})

@@ -27,7 +27,7 @@ def backend_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import uvicorn
 
     from backend.app import create_app
-    from bot.settings import get_settings
+    from reissue.settings import get_settings
 
     tmp = tmp_path_factory.mktemp("backend")
     patch = pytest.MonkeyPatch()

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, Dict, List
 import pytest
 
 from actions.services.backend_client import HttpBackendClient, RetryPolicy, SubmitOutcome
-from actions.services.fakes import FakeBackendClient
 from actions.services.outbox import (
     DELIVERED,
     PENDING,
@@ -24,6 +23,7 @@ from actions.services.outbox import (
 )
 from actions.services.worker import deliver_pending
 from tests.actions.services.backend_double import ScriptedBackend, Step
+from tests.fakes.backend_client import FakeBackendClient
 
 if TYPE_CHECKING:  # fixture types only; conftest is not imported at run time
     from tests.actions.services.conftest import Clock, OutboxTarget
@@ -104,7 +104,7 @@ def test_resend_after_failure_uses_the_same_key(outbox_target: OutboxTarget, clo
     """First delivery fails (unavailable: attempts and error recorded), the second sends the same key."""
     outbox = outbox_target.open(clock=clock)
     item = outbox.put(APPLICATION)
-    fake = FakeBackendClient().script_submit(SubmitOutcome("unavailable", message=f"HTTP 503 for 11010519491231002X"))
+    fake = FakeBackendClient().script_submit(SubmitOutcome("unavailable", message="HTTP 503 for 11010519491231002X"))
     assert outbox.deliver(item.key, fake).kind == "unavailable"
     record = outbox.get(item.key)
     assert record is not None and record.status == PENDING and record.attempts == 1

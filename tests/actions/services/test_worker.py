@@ -8,12 +8,11 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, List
 
-
 from actions.services.backend_client import SubmitOutcome
-from actions.services.fakes import FakeBackendClient
 from actions.services.outbox import DELIVERED, PENDING, REJECTED, Outbox, retry_delay_s
 from actions.services.worker import deliver_pending, run_worker
 from tests.actions.services.backend_double import ScriptedBackend, Step
+from tests.fakes.backend_client import FakeBackendClient
 
 if TYPE_CHECKING:  # fixture types only
     from tests.actions.services.conftest import Clock, OutboxTarget
@@ -150,7 +149,7 @@ def test_command_line_loop_stops_on_sigterm(tmp_path: Any, backend: ScriptedBack
 def test_importing_the_package_starts_nothing(tmp_path: Any) -> None:
     """Importing the services opens no database, creates no file and starts no thread."""
     path = tmp_path / "never.sqlite"
-    code = ("import threading, actions.services, actions.services.worker, actions.services.fakes;"
+    code = ("import threading, actions.services, actions.services.worker, tests.fakes.backend_client;"
             "print(threading.active_count())")
     env = dict(os.environ, OUTBOX_URL=f"sqlite:///{path}", PYTHONPATH=ROOT)
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)

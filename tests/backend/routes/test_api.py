@@ -1,7 +1,6 @@
 """Every JSON endpoint and error code of backend.routes.api, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
-import io
 from typing import Any, Dict
 
 import pytest
@@ -430,7 +429,6 @@ def test_healthz_ok(client):
 
 
 def test_healthz_503_when_database_unreachable(settings, tmp_path):
-    from dataclasses import replace
 
     from backend.app import create_app
 

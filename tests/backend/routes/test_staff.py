@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.backend.backend_helpers import ID_A, STAFF_TOKEN, application_body, new_key, BOT
+from tests.backend.backend_helpers import BOT, ID_A, STAFF_TOKEN, application_body, new_key
 
 
 @pytest.fixture

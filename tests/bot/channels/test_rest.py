@@ -30,7 +30,7 @@ from bot.channels.rest import (
     neutralise_payload,
     parse_body,
 )
-from bot.logging_setup import ScrubFilter
+from reissue.logging_setup import ScrubFilter
 from tests.bot.channels.wechat_support import FakeRasa
 
 WEBHOOK = "/webhooks/rest/webhook"

@@ -90,7 +90,7 @@ async def test_url_verification_official_vector(harness: ChannelHarness) -> None
 async def test_url_verification_refuses_bad_signature(harness: ChannelHarness, params: Dict[str, str]) -> None:
     """A wrong or missing signature is refused with 403 and no echo."""
     response = await harness.client.get(WEBHOOK, params=params)
-    assert response.status_code == 403 and "1" != response.text
+    assert response.status_code == 403 and response.text != "1"
 
 
 async def test_health_route(harness: ChannelHarness) -> None:

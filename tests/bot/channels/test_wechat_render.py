@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from bot.channels.wechat_render import (
-    Choice,
     MAX_TEXT_BYTES,
     TRUNCATED_NOTE,
+    Choice,
     format_choices,
     is_handoff_request,
     pack_texts,

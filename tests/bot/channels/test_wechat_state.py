@@ -14,7 +14,6 @@ from bot.channels.wechat_state import (
     TTLCache,
     decode_choices,
     encode_choices,
-    mask_openid,
 )
 
 
@@ -69,15 +68,6 @@ def test_maxsize_must_be_positive() -> None:
     """A zero-sized cache is a programming error."""
     with pytest.raises(ValueError):
         TTLCache(0, 1)
-
-
-def test_mask_openid_hides_the_middle() -> None:
-    """Only a short prefix and suffix survive; short or empty ids are masked too."""
-    openid = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
-    masked = mask_openid(openid)
-    assert masked == "oUpF***6o" and openid not in masked
-    assert mask_openid("abc") == "ab***"
-    assert mask_openid("") == "-" and mask_openid(None) == "-"
 
 
 # --- shared state: seen pushes and offered choices -------------------------------------------------

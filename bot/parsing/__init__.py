@@ -1,4 +1,0 @@
-"""Pure parsers for what applicants type in Chinese: each returns a small result and never raises."""
-from bot.parsing.result import Parsed
-
-__all__ = ["Parsed"]

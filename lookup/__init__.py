@@ -1,0 +1,375 @@
+"""Hotline staff lookup: the answer to every question of a caller's message from the assistant's own answer
+plan (the trained Rasa model), with its guide clause or 指南未写明, and an application's status through the
+backend's staff API (personal data masked)."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
+from urllib.parse import quote
+
+import requests
+
+from reissue import clock, knowledge
+from reissue.answering.plan import ABSTAIN, NOT_IN_GUIDE, OUT_OF_SCOPE
+from reissue.answering.render import answer_text, title_of
+from reissue.application import is_application_number
+from reissue.lexicon.documents import load_documents
+from reissue.masking import mask_id, mask_name, scrub
+from reissue.settings import PROJECT_ROOT, get_settings
+
+LOG = logging.getLogger("lookup")
+
+CONNECT_TIMEOUT_S = 2.0
+READ_TIMEOUT_S = 10.0
+TIMEOUTS = (CONNECT_TIMEOUT_S, READ_TIMEOUT_S)
+MODEL_PATH = PROJECT_ROOT / "models" / "reissue.tar.gz"
+MAX_QUESTION_CHARS = 200
+# After the Rasa server failed, ask the in-process model for this long before trying the server again.
+REMOTE_RETRY_AFTER_S = 30.0
+# The facts each answer that is not an FAQ entry rests on; their `source` fields name the guide sections.
+ANSWER_FACTS = {
+    "completion_date": ("promised_days", "practical_time", "legal_limit"),
+    "hall_open": ("hall_address", "hall_days", "hall_morning", "hall_afternoon"),
+    "handoff": ("hotline", "hall_address", "hall_days"),
+    "other_province": ("legal_basis", "article16"),
+}
+NOT_IN_GUIDE_TITLE = "指南未写明"
+NOT_IN_GUIDE_SOURCE = "办事指南未写明；请转人工或业务科室"
+# Labels the assistant carries out as a dialogue; for staff, the answer they lead to.
+STAFF_ANSWER_OF = {"start_reissue": "apply_online"}
+
+ParseFn = Callable[[str], Dict[str, Any]]
+FallbackLoader = Callable[[], ParseFn]
+
+
+class Answer(NamedTuple):
+    """One ranked answer: topic key, its title, the model's confidence, the full text and its guide sections."""
+
+    key: str
+    title: str
+    confidence: float
+    answer_text: str
+    sources: Tuple[str, ...]
+
+
+class LookupUnavailable(Exception):
+    """Neither the Rasa server nor the in-process model could rank the question."""
+
+
+class RasaUnavailable(Exception):
+    """The Rasa server did not answer a parse request usefully (down, timed out, refused, no model)."""
+
+
+class StatusError(Exception):
+    """An application status lookup failed; `status_code` is the HTTP status to report."""
+
+    def __init__(self, status_code: int, message: str) -> None:
+        """Keep the status code and the Chinese message."""
+        super().__init__(message)
+        self.status_code = status_code
+        self.message = message
+
+
+# ---------------------------------------------------------------- pure ranking
+
+
+def _confidence(value: Any) -> float:
+    """A confidence as a float in [0, 1]; anything unreadable is 0."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return min(max(number, 0.0), 1.0)
+
+
+def _unique(items: List[str]) -> Tuple[str, ...]:
+    """`items` without repeats, first occurrence kept."""
+    return tuple(dict.fromkeys(items))
+
+
+def _fact_sources(label: str) -> Tuple[str, ...]:
+    """The guide sections of the facts an answer rests on."""
+    return _unique([knowledge.facts()[name].source for name in ANSWER_FACTS.get(label, ())])
+
+
+def planned_answer(question: Dict[str, Any], now: datetime) -> Optional[Answer]:
+    """The Answer to one planned question, with its guide clause — or 指南未写明 with the human route."""
+    label = str(question.get("label") or "")
+    label = STAFF_ANSWER_OF.get(label, label)
+    confidence = round(_confidence(question.get("confidence")), 4)
+    details = question.get("details") or {}
+    entries = knowledge.faq_entries()
+    if label in entries:
+        entry = entries[label]
+        return Answer(label, entry.title, confidence, answer_text(label, details, now), tuple(entry.sources))
+    if label in ABSTAIN:
+        text = answer_text(NOT_IN_GUIDE, details, now) + "\n" + knowledge.message("human_route")
+        return Answer(label, NOT_IN_GUIDE_TITLE, confidence, text, (NOT_IN_GUIDE_SOURCE,))
+    if label.startswith(OUT_OF_SCOPE + ":"):
+        document = load_documents().get(label.split(":", 1)[1])
+        if document is not None:
+            source = document.source if document.sourced else (document.document or document.source)
+            return Answer(label, f"不属本事项：{document.name}", confidence, answer_text(label, details, now), (source,))
+    text = answer_text(label, details, now)
+    if not text:
+        return None
+    return Answer(label, title_of(label) or "不属本事项", confidence, text, _fact_sources(label))
+
+
+def rank(parse: Dict[str, Any], top: int = 3, now: Optional[datetime] = None) -> List[Answer]:
+    """The answers of one /model/parse result: every question of its answer plan, in the order asked; for a
+    single question, the other FAQ topics the classifier saw next, as alternatives for staff."""
+    local = clock.local(now or clock.now())
+    questions = list((parse.get("answer_plan") or {}).get("questions") or [])
+    answers: List[Answer] = []
+    for question in questions:
+        found = planned_answer(question, local)
+        if found is not None and found.key not in [a.key for a in answers]:
+            answers.append(found)
+    if len(questions) == 1:
+        for guess in questions[0].get("guesses") or []:
+            label = str(guess.get("label") or "")
+            if label in knowledge.faq_entries() and label not in [a.key for a in answers]:
+                found = planned_answer({"label": label, "confidence": guess.get("confidence"),
+                                        "details": questions[0].get("details")}, local)
+                if found is not None:
+                    answers.append(found)
+    return answers[: max(0, top)]
+
+
+def clean_question(question: str) -> str:
+    """The question stripped and cut to a sane length."""
+    return " ".join(str(question or "").split())[:MAX_QUESTION_CHARS]
+
+
+# ---------------------------------------------------------------- parsing with Rasa
+
+
+def connect_host(host: str) -> str:
+    """The address to connect to for a server bound on `host` (a wildcard bind means loopback)."""
+    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+
+
+def rasa_url() -> str:
+    """The Rasa server's base URL from the settings."""
+    settings = get_settings()
+    return f"http://{connect_host(settings.host)}:{settings.rasa_port}"
+
+
+def remote_parse(
+    text: str, base_url: Optional[str] = None, token: Optional[str] = None, session: Optional[requests.Session] = None
+) -> Dict[str, Any]:
+    """POST the text to the Rasa server's /model/parse; RasaUnavailable on any failure."""
+    settings = get_settings()
+    url = f"{(base_url or rasa_url()).rstrip('/')}/model/parse"
+    params = {"token": token if token is not None else settings.rasa_auth_token}
+    try:
+        response = (session or requests).post(url, params=params, json={"text": text}, timeout=TIMEOUTS)
+    except requests.RequestException as error:
+        raise RasaUnavailable(f"Rasa server not reachable: {type(error).__name__}") from error
+    if response.status_code != 200:
+        raise RasaUnavailable(f"Rasa server answered HTTP {response.status_code}")
+    try:
+        body = response.json()
+    except ValueError as error:
+        raise RasaUnavailable("Rasa server answered something that is not JSON") from error
+    if not isinstance(body, dict):
+        raise RasaUnavailable("Rasa server answered an unexpected body")
+    return body
+
+
+class _LoopThread:
+    """One event loop on a daemon thread, so sync callers from any thread can await the Rasa agent."""
+
+    def __init__(self) -> None:
+        """Start the loop's thread."""
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="lookup-agent-loop", daemon=True)
+        self.thread.start()
+
+    def run(self, coroutine: Any, timeout: Optional[float] = None) -> Any:
+        """Run a coroutine on the loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+
+def load_in_process(model_path: Path = MODEL_PATH) -> ParseFn:
+    """Load the trained model into this process (takes seconds) and return a parse function over it."""
+    if not Path(model_path).exists():
+        raise LookupUnavailable(f"没有找到训练好的模型 {model_path}，请先运行 make train。")
+    from rasa.core.agent import Agent  # imported late: loading Rasa is slow
+
+    runner = _LoopThread()
+    agent = Agent.load(str(model_path))
+
+    def parse(text: str) -> Dict[str, Any]:
+        """Parse one text with the in-process agent."""
+        return runner.run(agent.parse_message(text), timeout=60)
+
+    return parse
+
+
+@dataclass
+class Ranker:
+    """Parses questions with the Rasa server, falling back to one cached in-process model when it is down."""
+
+    remote: ParseFn
+    load_fallback: FallbackLoader = load_in_process
+    on_fallback: Optional[Callable[[], None]] = None
+    retry_after_s: float = REMOTE_RETRY_AFTER_S
+    clock: Callable[[], float] = time.monotonic
+
+    def __post_init__(self) -> None:
+        """Start with no fallback loaded and the server assumed up."""
+        self._fallback: Optional[ParseFn] = None
+        self._lock = threading.Lock()
+        self._remote_down_until = 0.0
+        self.last_source = ""
+
+    def fallback(self) -> ParseFn:
+        """The in-process parse function, loaded once (the first call takes a few seconds)."""
+        with self._lock:
+            if self._fallback is None:
+                if self.on_fallback is not None:
+                    self.on_fallback()
+                try:
+                    self._fallback = self.load_fallback()
+                except LookupUnavailable:
+                    raise
+                except Exception as error:
+                    raise LookupUnavailable(f"无法在本机加载模型：{type(error).__name__}") from error
+            return self._fallback
+
+    def parse(self, text: str) -> Dict[str, Any]:
+        """The parse result of `text` from the server, or from the in-process model if the server fails."""
+        if self.clock() >= self._remote_down_until:
+            try:
+                result = self.remote(text)
+                self.last_source = "rasa-server"
+                return result
+            except RasaUnavailable as error:
+                LOG.warning("lookup: %s; using the in-process model", error)
+                self._remote_down_until = self.clock() + self.retry_after_s
+        parse = self.fallback()
+        try:
+            result = parse(text)
+        except Exception as error:
+            raise LookupUnavailable(f"本机模型查询失败：{type(error).__name__}") from error
+        self.last_source = "in-process"
+        return result
+
+
+@lru_cache(maxsize=1)
+def default_ranker() -> Ranker:
+    """The process-wide ranker over the configured Rasa server (created on first use)."""
+    session = requests.Session()
+    return Ranker(remote=lambda text: remote_parse(text, session=session))
+
+
+def lookup(question: str, top: int = 3, parse: Optional[ParseFn] = None, now: Optional[datetime] = None) -> List[Answer]:
+    """The best `top` answers to a caller's question, ranked by the trained model."""
+    text = clean_question(question)
+    if not text:
+        return []
+    result = (parse or default_ranker().parse)(text)
+    return rank(result, top=top, now=now)
+
+
+# ---------------------------------------------------------------- application status
+
+
+def backend_url() -> str:
+    """The backend's base URL from the settings."""
+    return get_settings().backend_url.rstrip("/")
+
+
+
+def masked_status(record: Dict[str, Any]) -> Dict[str, Any]:
+    """The fields a hotline agent needs from the backend's staff view, personal data masked.
+
+    The backend already masks the ID and phone; the name and certificate number are masked here too,
+    free text is scrubbed of ID-like and phone-like numbers, and photo/sender references are dropped.
+    """
+    def text(name: str) -> Optional[str]:
+        """A free-text field, scrubbed; None stays None."""
+        value = record.get(name)
+        return None if value is None else scrub(str(value))
+
+    cert = record.get("cert_number")
+    return {
+        "number": str(record.get("number") or ""),
+        "status": str(record.get("status") or ""),
+        "status_label": str(record.get("status_label") or ""),
+        "review_reason": text("review_reason"),
+        "reason": text("reason"),
+        "qualification": text("qualification"),
+        "level": text("level"),
+        "specialty": text("specialty"),
+        "obtained": text("obtained"),
+        "applicant_name_masked": mask_name(record.get("applicant_name") or ""),
+        "id_number_masked": scrub(str(record.get("id_number_masked") or "")),
+        "phone_masked": scrub(str(record.get("phone_masked") or "")),
+        "cert_number_masked": mask_id(cert) if cert else "",
+        "cert_number_unknown": bool(record.get("cert_number_unknown")),
+        "city": text("city"),
+        "channel": text("channel"),
+        "created_at": text("created_at"),
+        "updated_at": text("updated_at"),
+        "audit": [
+            {
+                "at": str(event.get("at") or ""),
+                "from_status": event.get("from_status"),
+                "to_status": event.get("to_status"),
+                "reason": None if event.get("reason") is None else scrub(str(event.get("reason"))),
+                "actor": None if event.get("actor") is None else scrub(str(event.get("actor"))),
+            }
+            for event in (record.get("audit") or [])
+            if isinstance(event, dict)
+        ],
+    }
+
+
+def status(
+    number: str, staff_token: str, base_url: Optional[str] = None, session: Optional[requests.Session] = None
+) -> Dict[str, Any]:
+    """An application's status through GET /api/v1/applications/{number}/admin, masked; StatusError on failure."""
+    number = str(number or "").strip().upper()
+    if not is_application_number(number):
+        raise StatusError(422, "申请编号格式不正确，应为 BF 加13位数字，例如 BF2026112704817。")
+    if not staff_token:
+        raise StatusError(401, "需要工作人员令牌。")
+    url = f"{(base_url or backend_url()).rstrip('/')}/api/v1/applications/{quote(number, safe='')}/admin"
+    try:
+        response = (session or requests).get(url, headers={"Authorization": f"Bearer {staff_token}"}, timeout=TIMEOUTS)
+    except requests.RequestException as error:
+        raise StatusError(503, "暂时连不上受理系统，请稍后再查。") from error
+    if response.status_code in (401, 403):
+        raise StatusError(response.status_code, "工作人员令牌不正确或没有权限。")
+    if response.status_code == 404:
+        raise StatusError(404, f"没有找到申请 {number}，请核对编号。")
+    if response.status_code != 200:
+        raise StatusError(502, f"受理系统暂时出错（HTTP {response.status_code}），请稍后再查。")
+    try:
+        body = response.json()
+    except ValueError as error:
+        raise StatusError(502, "受理系统的回答无法读取，请稍后再查。") from error
+    if not isinstance(body, dict):
+        raise StatusError(502, "受理系统的回答无法读取，请稍后再查。")
+    return masked_status(body)
+
+
+def answer_dict(item: Answer) -> Dict[str, Any]:
+    """One Answer as a JSON-ready dict."""
+    return {
+        "key": item.key,
+        "title": item.title,
+        "confidence": item.confidence,
+        "answer": item.answer_text,
+        "sources": list(item.sources),
+    }

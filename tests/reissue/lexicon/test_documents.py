@@ -1,0 +1,108 @@
+"""The documents lexicon: look-alikes with where to go and a source, and which certificate a text is about."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from reissue.lexicon import load_lexicon
+from reissue.lexicon.documents import (
+    NO_SOURCE,
+    load_documents,
+    mentions,
+    named_document,
+    named_qualification,
+    other_province,
+    subject_documents,
+)
+
+CATEGORIES = {"identity", "licence", "diploma", "title", "skill", "withdrawn", "other_ministry", "association",
+              "registration", "provincial", "exam_no_qualification", "exam_matter"}
+URL = re.compile(r"^https?://\S+$")
+
+
+def keys(text: str) -> list:
+    """The keys of the look-alikes a text is about."""
+    return [doc.key for doc in subject_documents(text)]
+
+
+def test_at_least_sixty_look_alikes_each_with_authority_category_and_source() -> None:
+    """Every look-alike says where to go and names a public source, or says plainly that none was found."""
+    documents = load_documents()
+    assert len(documents) >= 60
+    for doc in documents.values():
+        assert doc.category in CATEGORIES, doc.key
+        assert doc.authority and doc.name in doc.aliases
+        assert URL.match(doc.source) or doc.source == NO_SOURCE, (doc.key, doc.source)
+    unsourced = [doc for doc in documents.values() if not doc.sourced]
+    assert len(unsourced) <= len(documents) // 10, [doc.key for doc in unsourced]
+    for doc in unsourced:  # without a source, only a pointer to whoever issued it — never a named office
+        assert any(word in doc.authority for word in ("证书上", "原发证", "发证的", "出具证书的", "12345")), doc.key
+
+
+def test_every_in_scope_qualification_names_its_source() -> None:
+    """The qualifications of this service say which public page shows they are issued through 人事考试."""
+    missing = [qual.key for qual in load_lexicon().qualifications.values() if not URL.match(qual.source)]
+    assert missing == ["equipment_supervisor"]  # no page found either way; says so in qualifications.yml
+
+
+def test_no_alias_names_a_qualification_and_a_look_alike() -> None:
+    """An alias of this service's qualifications is never also a look-alike's."""
+    qualification_aliases = {alias.lower() for qual in load_lexicon().qualifications.values() for alias in qual.aliases}
+    for doc in load_documents().values():
+        assert not {alias.lower() for alias in doc.aliases} & qualification_aliases, doc.key
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("教师资格证丢了怎么补", ["teacher"]),
+        ("身份证丢了怎么补办", ["id_card"]),
+        ("我在济南住了好几年 身份证是老家的 丢了能不能在济南直接补", ["id_card"]),
+        ("一建注册证书丢了", ["constructor_registration"]),
+        ("注安执业证丢了", ["safety_registration"]),
+        ("二级建造师延续注册要准备什么", ["constructor_2_registration"]),
+        ("二建证书丢了", ["constructor_2"]),
+        ("初级会计证书丢了", ["accounting"]),
+        ("中级会计资格证丢失后要登报声明吗", ["accounting"]),
+        ("职称证书丢了", ["title_certificate"]),
+        ("高级经济师证书丢了", ["title_certificate"]),
+        ("驾驶证和行驶证一起丢在出租车上了", ["driving_licence", "vehicle_licence"]),
+        ("普通话水平测试等级证书丢了 纸质的还能补吗 急着认定教资", ["putonghua"]),
+        ("一建成绩什么时候出", ["exam_matters"]),
+        ("中级注册安全工程师考试什么时候报名", ["exam_matters"]),
+        ("护师资格证补办流程是啥", ["health"]),
+    ],
+)
+def test_the_look_alike_a_text_is_about(text: str, expected: list) -> None:
+    assert keys(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["补证要带身份证吗", "补办需要身份证吗", "一级建造师证书丢了", "中级经济师职称证书丢了", "补证对评职称有影响吗",
+     "我有一建证和教资，一建丢了怎么补", "审计师职称证丢了怎么补"],
+)
+def test_this_service_or_a_material_is_no_look_alike(text: str) -> None:
+    """Naming an in-scope qualification, or an ID card only as a thing to bring, is not another document."""
+    assert keys(text) == []
+
+
+def test_named_qualification_and_document() -> None:
+    assert named_qualification("我的一建证书丢了") == "constructor_1"
+    assert named_qualification("一建注册证书丢了") is None
+    assert named_document("教资") .key == "teacher" and named_document("一建") is None
+
+
+def test_mentions_never_overlap() -> None:
+    found = mentions("一级建造师注册证书和教师资格证")
+    assert all(a.end <= b.start for a, b in zip(found, found[1:]))
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("我在江苏考的一建，证书丢了能在山东补吗", "江苏"), ("外省考的中级经济师丢了", "外省"),
+     ("我是江苏人，在济南考的一建", None), ("一建证书丢了", None)],
+)
+def test_other_province(text: str, expected) -> None:
+    assert other_province(text) == expected

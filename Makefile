@@ -5,7 +5,7 @@ RASA := .venv/bin/rasa
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help setup assets train web browser run test test-unit validate test-stories nlu-report bench run-scaled lock clean
+.PHONY: help setup assets train web browser run test test-unit lint validate test-stories nlu-report bench run-scaled lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed -E 's/:.*## /\t/'
@@ -13,7 +13,7 @@ help:  ## list the targets
 setup:  ## Python 3.10 venv with the pinned packages (only when requirements.txt changed)
 	@bash scripts/setup_venv.sh
 
-assets: setup  ## generated files: FAQ responses from bot/knowledge, jieba dictionary from bot/lexicon
+assets: setup  ## generated files: FAQ responses from reissue/knowledge, jieba dictionary from reissue/lexicon
 	@$(PY) -m bot.build.render_responses
 	@$(PY) -m bot.build.jieba_dict >/dev/null
 
@@ -29,15 +29,20 @@ browser:  ## Debian's Chromium for the browser tests
 run: train web  ## start the whole assistant on embedded defaults (Ctrl-C stops everything)
 	@$(PY) scripts/run.py
 
-test: train web browser  ## everything CI runs: pytest (unit + end-to-end), data validation, test stories, NLU thresholds
+test: lint train web browser  ## everything CI runs: lint, pytest (unit + end-to-end), data validation, test stories, NLU thresholds
 	@$(PY) -m pytest -q -p no:cacheprovider
 	@$(RASA) data validate --fail-on-warnings --quiet
 	@$(PY) scripts/test_stories.py
 
+lint: setup  ## ruff over the code base, mypy over the domain package reissue/ (settings in pyproject.toml)
+	@.venv/bin/ruff check .
+	@.venv/bin/mypy
+
 test-unit: assets  ## the fast tests only (no servers)
 	@$(PY) -m pytest -q -m "not e2e and not model"
 
-nlu-report: train  ## cross-validation and held-out reports into docs/nlu/
+nlu-report: train  ## held-out, real-world (with the risk–coverage curve) and cross-validation reports into docs/nlu/
+	@$(PY) scripts/realworld_report.py
 	@$(PY) scripts/nlu_report.py
 
 lock:  ## re-resolve requirements.in into the pinned requirements.txt

@@ -18,7 +18,7 @@ ALLOWED = {
     "backend": ("reissue",),
     "lookup": ("reissue",),
     "web": ("reissue",),
-    "scripts": ("reissue", "bot", "backend", "lookup", "actions"),
+    "scripts": ("reissue", "bot", "backend", "lookup"),
 }
 FRAMEWORKS = ("rasa", "rasa_sdk", "sanic", "fastapi", "starlette", "sqlalchemy", "alembic", "requests", "httpx",
               "redis", "tensorflow", "aiohttp")

@@ -5,6 +5,7 @@ import secrets
 from datetime import datetime, timezone
 
 from reissue import clock
+from reissue.application import APPLICATION_NUMBER_PREFIX, PHOTO_REF_PREFIX
 
 
 def utc_now_naive() -> datetime:
@@ -19,9 +20,9 @@ def to_local_iso(stored: datetime) -> str:
 
 def new_application_number(now: datetime) -> str:
     """`BF` + the date in China + 5 random digits, e.g. BF2026112704817."""
-    return f"BF{clock.local(now):%Y%m%d}{secrets.randbelow(100000):05d}"
+    return f"{APPLICATION_NUMBER_PREFIX}{clock.local(now):%Y%m%d}{secrets.randbelow(100000):05d}"
 
 
 def new_photo_ref() -> str:
     """`PH` + 24 random hex digits."""
-    return "PH" + secrets.token_hex(12)
+    return PHOTO_REF_PREFIX + secrets.token_hex(12)

@@ -28,10 +28,12 @@ REASONS: Tuple[str, ...] = tuple(REASON_LABELS)
 CHANNELS: Tuple[str, ...] = ("web", "wechat", "rest", "hotline")
 DEFAULT_CHANNEL = "rest"
 
-# The application number: BF + the Beijing date + five digits (BF2026112704817).
-APPLICATION_NUMBER = r"BF\d{13}"
+# The application number: BF + the date in China + five digits (BF2026112704817).
+APPLICATION_NUMBER_PREFIX = "BF"
+APPLICATION_NUMBER = rf"{APPLICATION_NUMBER_PREFIX}\d{{13}}"
 # A photo accepted by the backend: PH + 24 hex digits.
-PHOTO_REF = r"PH[0-9a-f]{24}"
+PHOTO_REF_PREFIX = "PH"
+PHOTO_REF = rf"{PHOTO_REF_PREFIX}[0-9a-f]{{24}}"
 # The outbox's reference while an application waits for the backend: six characters without 0/O, 1/I/L.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 REFERENCE_LENGTH = 6

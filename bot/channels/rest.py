@@ -32,15 +32,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.shared_redis import SharedRedis
+from reissue import knowledge
 from reissue.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
-SLOW_DOWN_TEXT = "您发得有点快，我还在处理前面的消息。请稍等几秒再发，我会接着回复您。"
-TOO_LONG_TEXT = "这条消息太长了，我一次看不过来。请简单说说您想办什么，或者分几条发给我。"
-TOO_BIG_TEXT = "发送的内容太大了，请精简后再发，或者分几条发给我。"
-BAD_REQUEST_TEXT = "没有收到有效的消息，请重新输入后再发送。"
-SORRY_TEXT = "抱歉，刚才系统开了个小差，这条消息没有处理好。请稍等片刻再发一次。"
 MAX_SENDER_CHARS = 128
 MAX_TRACKED_SENDERS = 100_000
 
@@ -229,20 +225,21 @@ class RestInput(RasaRestInput):
     ) -> HTTPResponse:
         """One POST to the webhook: limits first, then Rasa, and a reply every time."""
         if self.too_big(request):
-            return response.json(polite(None, TOO_BIG_TEXT), status=413)
+            return response.json(polite(None, knowledge.message("channel_too_big")), status=413)
         try:
             sender, text, metadata, input_channel = parse_body(request.body)
         except BadRequest as error:
             logger.info("rest: bad request (%s)", error)
-            return response.json(polite(None, BAD_REQUEST_TEXT), status=400)
+            return response.json(polite(None, knowledge.message("channel_bad_request")), status=400)
         if text is not None and len(text) > self.max_message_chars:
-            return response.json(polite(sender, TOO_LONG_TEXT))
+            return response.json(polite(sender, knowledge.message("channel_too_long")))
         if not await self.allow(sender):
             logger.info("rest: sender %s… over the rate limit", sender[:6])
-            return response.json(polite(sender, SLOW_DOWN_TEXT), headers={"Retry-After": str(int(self.rate_window_s))})
+            retry_after = {"Retry-After": str(int(self.rate_window_s))}
+            return response.json(polite(sender, knowledge.message("channel_slow_down")), headers=retry_after)
         text = neutralise_payload(clean_text(text), self.intent_payloads)
         if text.strip() == "":
-            return response.json(polite(sender, BAD_REQUEST_TEXT))
+            return response.json(polite(sender, knowledge.message("channel_bad_request")))
         channel = input_channel or self.name()
         if request.args.get("stream", "").lower() == "true":
             return response.stream(
@@ -258,7 +255,7 @@ class RestInput(RasaRestInput):
             logger.error("rest: message handling failed for sender %s…: %s", sender[:6], type(error).__name__)
         if not collector.messages:
             logger.warning("rest: Rasa produced no reply for sender %s…; apologising", sender[:6])
-            return response.json(polite(sender, SORRY_TEXT))
+            return response.json(polite(sender, knowledge.message("channel_sorry")))
         return response.json(collector.messages)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:

@@ -27,6 +27,7 @@ from bot.channels.wechat_crypto import (
 )
 from bot.channels.wechat_render import Choice, is_handoff_request, render_turn, resolve_choice
 from bot.channels.wechat_state import MemoryWeChatState, RedisWeChatState
+from reissue import knowledge
 from reissue.masking import mask_openid
 from reissue.settings import get_settings
 
@@ -36,7 +37,6 @@ CHANNEL_NAME = "wechat"
 GREET_PAYLOAD = "/greet"
 IMAGE_TEXT = "[图片]"
 CARD_TEXT = "[小程序卡片]"
-SORRY_TEXT = "抱歉，系统暂时有点忙，请稍后再发一次消息。"
 TRANSFER_MSG_TYPE = "transfer_customer_service"
 ENTER_EVENT = "user_enter_tempsession"
 QUOTA_AFTER_MESSAGE = 5
@@ -303,7 +303,7 @@ class WeChatInput(InputChannel):
             rendered = render_turn(collector.messages, max_messages=incoming.quota)
             payloads = rendered.payloads
             if not payloads and failed:
-                payloads = [{"msgtype": "text", "text": {"content": SORRY_TEXT}}]
+                payloads = [{"msgtype": "text", "text": {"content": knowledge.message("channel_wechat_sorry")}}]
             if rendered.choices:
                 await self.state.remember_choices(openid, rendered.choices)
             elif payloads:

@@ -6,9 +6,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
+from reissue import knowledge
+
 MAX_TEXT_BYTES = 2000  # the send API refuses text over 2048 bytes (errcode 45002); keep a margin
-CHOICE_HEADER = "回复数字："
-TRUNCATED_NOTE = "（内容较长，未能全部显示。）"
 HANDOFF_PHRASES = ("转人工", "人工客服", "人工服务", "真人客服")
 HANDOFF_MAX_CHARS = 12
 
@@ -124,8 +124,8 @@ def pack_texts(blocks: Sequence[str], max_bytes: int = MAX_TEXT_BYTES, separator
 
 
 def format_choices(choices: Sequence[Choice]) -> str:
-    """Render choices as numbered lines under the "回复数字：" header."""
-    lines = [CHOICE_HEADER] + [f"{c.number}. {c.title}" for c in choices]
+    """Render choices as numbered lines under the "reply with a number" header."""
+    lines = [knowledge.message("channel_wechat_choices")] + [f"{c.number}. {c.title}" for c in choices]
     return "\n".join(lines)
 
 
@@ -168,9 +168,9 @@ def render_turn(
         if text:
             blocks.append(text)
         if message.get("image"):
-            blocks.append(f"图片：{message['image']}")
+            blocks.append(knowledge.message("channel_wechat_image", url=message["image"]))
         if message.get("attachment"):
-            blocks.append(f"附件：{message['attachment']}")
+            blocks.append(knowledge.message("channel_wechat_attachment", url=message["attachment"]))
         custom = _custom_payload(message.get("custom"))
         if custom is not None:
             extra.append(custom)
@@ -184,7 +184,7 @@ def render_turn(
     room = max_messages - len(extra)
     if len(texts) > room:
         kept = texts[: room - 1]
-        tail = f"\n\n{TRUNCATED_NOTE}"
+        tail = f"\n\n{knowledge.message('channel_wechat_truncated')}"
         listing = format_choices(choices) if choices else ""
         if listing and any(listing in t for t in kept):
             listing = ""

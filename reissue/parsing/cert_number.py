@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from reissue.application import CERT_NUMBER_UNKNOWN, DONT_KNOW_WORDS
+from reissue.knowledge import message
 from reissue.parsing.id_number import validate_id_number
 from reissue.parsing.phone import MOBILE
 from reissue.parsing.result import Parsed
@@ -27,31 +28,21 @@ def validate_cert_number(text: str) -> Parsed[str]:
         if _DONT_KNOW.search(value):
             return Parsed.success(DONT_KNOW)
         if not value:
-            return Parsed.failure("empty", "请告诉我证书上的管理号；不记得也没关系，回复“不记得”就行。")
+            return Parsed.failure("empty", message("parse_cert_number_empty"))
         if not re.fullmatch(r"[0-9A-Za-z]+", value):
-            return Parsed.failure(
-                "bad_char", "管理号一般只有字母和数字，请再核对一下；不记得的话回复“不记得”就行。"
-            )
+            return Parsed.failure("bad_char", message("parse_cert_number_bad_char"))
         value = value.upper()
         if len(value) == 18 and validate_id_number(value).ok:
-            return Parsed.failure(
-                "looks_like_id", "这个看起来是身份证号码。管理号印在证书上；不记得的话回复“不记得”就行。"
-            )
+            return Parsed.failure("looks_like_id", message("parse_cert_number_looks_like_id"))
         if len(value) == 11 and MOBILE.fullmatch(value):
-            return Parsed.failure(
-                "looks_like_phone", "这个看起来是手机号码。管理号印在证书上；不记得的话回复“不记得”就行。"
-            )
+            return Parsed.failure("looks_like_phone", message("parse_cert_number_looks_like_phone"))
         if len(value) < MIN_LENGTH:
-            return Parsed.failure(
-                "too_short", f"管理号好像短了（{len(value)}位），请再核对一下；不记得的话回复“不记得”就行。"
-            )
+            return Parsed.failure("too_short", message("parse_cert_number_too_short", length=len(value)))
         if len(value) > MAX_LENGTH:
-            return Parsed.failure(
-                "too_long", f"管理号好像长了（{len(value)}位），请再核对一下；不记得的话回复“不记得”就行。"
-            )
+            return Parsed.failure("too_long", message("parse_cert_number_too_long", length=len(value)))
         return Parsed.success(value)
     except Exception:  # noqa: BLE001 - never raise on user input
-        return Parsed.failure("invalid", "管理号好像不对，请再核对一下；不记得的话回复“不记得”就行。")
+        return Parsed.failure("invalid", message("parse_cert_number_invalid"))
 
 
 def find_cert_number(text: str) -> Parsed[str]:
@@ -60,13 +51,13 @@ def find_cert_number(text: str) -> Parsed[str]:
         value = clean(text)
         match = _CUE.search(value)
         if not match:
-            return Parsed.failure("not_found", "请告诉我证书上的管理号；不记得也没关系。")
+            return Parsed.failure("not_found", message("parse_cert_number_not_found"))
         rest = value[match.end():]
         if _DONT_KNOW.match(rest) or re.match(r"(?:我)?(?:也)?(?:不记得|忘了|忘记|不知道|记不清|不清楚)", rest):
             return Parsed.success(DONT_KNOW)
         number = re.match(r"[0-9A-Za-z][0-9A-Za-z \-]*[0-9A-Za-z]", rest)
         if not number:
-            return Parsed.failure("not_found", "请告诉我证书上的管理号；不记得也没关系。")
+            return Parsed.failure("not_found", message("parse_cert_number_not_found"))
         return validate_cert_number(number.group(0))
     except Exception:  # noqa: BLE001
-        return Parsed.failure("not_found", "请告诉我证书上的管理号；不记得也没关系。")
+        return Parsed.failure("not_found", message("parse_cert_number_not_found"))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Optional
 
+from reissue.knowledge import message
 from reissue.parsing.result import Parsed
 from reissue.parsing.text import clean
 
@@ -94,18 +95,15 @@ def _scan(text: str, today: date) -> Optional[_Found]:
 def _check(found: _Found, today: date, min_year: Optional[int]) -> Parsed[str]:
     """Turn a scanned year/month into a result, rejecting impossible dates."""
     if found.month is None:
-        return Parsed.failure("month_missing", f"请再说一下是{found.year}年几月，比如{found.year}年5月。")
+        return Parsed.failure("month_missing", message("parse_date_month_missing", year=found.year))
     if not 1 <= found.month <= 12:
-        return Parsed.failure("month_invalid", f"月份应该在1到12之间，您说的是{found.month}月，请再核对一下。")
+        return Parsed.failure("month_invalid", message("parse_date_month_invalid", month=found.month))
     if found.year < EARLIEST_YEAR:
-        return Parsed.failure("too_early", f"{found.year}年好像太早了，请再核对一下取得证书的年份。")
+        return Parsed.failure("too_early", message("parse_date_too_early", year=found.year))
     if (found.year, found.month) > (today.year, today.month):
-        return Parsed.failure("future", f"{found.year}年{found.month}月还没到呢，请说一下实际取得证书的年月。")
+        return Parsed.failure("future", message("parse_date_future", year=found.year, month=found.month))
     if min_year is not None and found.year < min_year:
-        return Parsed.failure(
-            "before_first_year",
-            f"这个证书最早是{min_year}年才开始有的，{found.year}年还不能取得，请再核对一下年份。",
-        )
+        return Parsed.failure("before_first_year", message("parse_date_before_first_year", min_year=min_year, year=found.year))
     return Parsed.success(f"{found.year:04d}-{found.month:02d}")
 
 
@@ -115,12 +113,12 @@ def find_year_month(text: str, today: date, min_year: Optional[int] = None) -> P
         cleaned = clean(text)
         found = _scan(cleaned, today)
         if found is None and _MONTH_ONLY.search(cleaned):
-            return Parsed.failure("year_missing", "请再说一下是哪一年，比如2015年5月。")
+            return Parsed.failure("year_missing", message("parse_date_year_missing"))
         if found is None:
-            return Parsed.failure("not_found", "请告诉我取得证书的年份和月份，比如2015年5月。")
+            return Parsed.failure("not_found", message("parse_date_not_found"))
         return _check(found, today, min_year)
     except Exception:  # noqa: BLE001 - never raise on user input
-        return Parsed.failure("not_found", "请告诉我取得证书的年份和月份，比如2015年5月。")
+        return Parsed.failure("not_found", message("parse_date_not_found"))
 
 
 def parse_year_month(text: str, today: date, min_year: Optional[int] = None) -> Parsed[str]:

@@ -5,6 +5,7 @@ import re
 from datetime import date
 from typing import Optional
 
+from reissue.knowledge import message
 from reissue.parsing.result import Parsed
 from reissue.parsing.text import clean, number_candidates
 
@@ -42,36 +43,36 @@ def validate_id_number(text: str, today: Optional[date] = None) -> Parsed[str]:
     try:
         return _validate(text, today or date.today())
     except Exception:  # noqa: BLE001 - never raise on user input
-        return Parsed.failure("invalid", "身份证号码好像不对，请再核对一下，18位，最后一位可能是X。")
+        return Parsed.failure("invalid", message("parse_id_invalid"))
 
 
 def _validate(text: str, today: date) -> Parsed[str]:
     """The body of `validate_id_number`."""
     value = _strip_lead_in(_compact(text))
     if not value:
-        return Parsed.failure("empty", "请告诉我您的18位身份证号码。")
+        return Parsed.failure("empty", message("parse_id_empty"))
     if not re.fullmatch(r"[0-9X]+", value):
         found = find_id_number(text, today)
         if found.error != "not_found":
             return found
-        return Parsed.failure("chars", "身份证号码只能是数字，最后一位可能是X，请再核对一下。")
+        return Parsed.failure("chars", message("parse_id_chars"))
     if len(value) == 15 and value.isdigit():
-        return Parsed.failure("old_15", "这是15位的老身份证号码，请提供现在使用的18位身份证号码。")
+        return Parsed.failure("old_15", message("parse_id_old_15"))
     if len(value) != 18:
-        return Parsed.failure("length", f"身份证号码应该是18位，您输入的是{len(value)}位，请再核对一下。")
+        return Parsed.failure("length", message("parse_id_length", length=len(value)))
     if "X" in value[:17]:
-        return Parsed.failure("chars", "身份证号码只有最后一位可能是X，其余都是数字，请再核对一下。")
+        return Parsed.failure("chars", message("parse_id_x_not_last"))
     if int(value[:2]) not in PROVINCE_CODES:
-        return Parsed.failure("region", "身份证号码前两位的地区代码不对，请再核对一下。")
+        return Parsed.failure("region", message("parse_id_region"))
     birth = _birth_date(value)
     if birth is None:
-        return Parsed.failure("birth_date", "身份证号码里的出生日期不对，请再核对一下第7到14位。")
+        return Parsed.failure("birth_date", message("parse_id_birth_date"))
     if birth > today:
-        return Parsed.failure("birth_future", "身份证号码里的出生日期在今天之后，请再核对一下第7到14位。")
+        return Parsed.failure("birth_future", message("parse_id_birth_future"))
     if birth.year < EARLIEST_BIRTH_YEAR:
-        return Parsed.failure("birth_too_early", "身份证号码里的出生年份太早了，请再核对一下第7到14位。")
+        return Parsed.failure("birth_too_early", message("parse_id_birth_too_early"))
     if check_digit(value[:17]) != value[17]:
-        return Parsed.failure("check_digit", "身份证号码的最后一位（校验位）对不上，可能有一位输错了，请再核对一下。")
+        return Parsed.failure("check_digit", message("parse_id_check_digit"))
     return Parsed.success(value)
 
 
@@ -101,7 +102,7 @@ def find_id_number(text: str, today: Optional[date] = None) -> Parsed[str]:
         first_error = first_error or result
     if first_error is not None:
         return first_error
-    return Parsed.failure("not_found", "没有找到身份证号码，请发一下您的18位身份证号码。")
+    return Parsed.failure("not_found", message("parse_id_not_found"))
 
 
 def id_last4(text: str) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from reissue.knowledge import message
 from reissue.parsing.result import Parsed
 from reissue.parsing.text import normalise, unify_middle_dots
 
@@ -50,29 +51,29 @@ def validate_name(text: str) -> Parsed[str]:
     try:
         return _validate(text)
     except Exception:  # noqa: BLE001 - never raise on user input
-        return Parsed.failure("invalid", "请告诉我证书上的姓名，和身份证上的一致。")
+        return Parsed.failure("invalid", message("parse_name_ask"))
 
 
 def _validate(text: str) -> Parsed[str]:
     """The body of `validate_name`."""
     value = _strip(text)
     if not value:
-        return Parsed.failure("empty", "请告诉我证书上的姓名，和身份证上的一致。")
+        return Parsed.failure("empty", message("parse_name_ask"))
     if any(word in value for word in _NOT_NAMES):
-        return Parsed.failure("not_a_name", "请只告诉我证书上的姓名，比如：张三。")
+        return Parsed.failure("not_a_name", message("parse_name_not_a_name"))
     if re.search(r"[0-9]", value):
-        return Parsed.failure("has_digit", "姓名里不能有数字，请告诉我证书上的姓名。")
+        return Parsed.failure("has_digit", message("parse_name_has_digit"))
     if re.search(r"[A-Za-z]", value):
-        return Parsed.failure("has_latin", "请用汉字写证书上的姓名，和身份证上的一致。")
+        return Parsed.failure("has_latin", message("parse_name_has_latin"))
     if not all(_HAN_RE.match(char) or char == "·" for char in value):
-        return Parsed.failure("bad_char", "姓名里只能有汉字，少数民族姓名中间的点请用“·”。")
+        return Parsed.failure("bad_char", message("parse_name_bad_char"))
     if value.startswith("·") or value.endswith("·") or "··" in value:
-        return Parsed.failure("bad_dot", "姓名中间的“·”位置好像不对，请再核对一下。")
+        return Parsed.failure("bad_dot", message("parse_name_bad_dot"))
     count = len(value.replace("·", ""))
     if count < MIN_CHARS:
-        return Parsed.failure("too_short", "姓名至少两个字，请告诉我完整的姓名。")
+        return Parsed.failure("too_short", message("parse_name_too_short"))
     if count > MAX_CHARS:
-        return Parsed.failure("too_long", f"姓名最多{MAX_CHARS}个字，请再核对一下。")
+        return Parsed.failure("too_long", message("parse_name_too_long", max_chars=MAX_CHARS))
     return Parsed.success(value)
 
 
@@ -82,10 +83,10 @@ def find_name(text: str) -> Parsed[str]:
         value = _dots(text)
         match = _CUES.search(value)
         if not match:
-            return Parsed.failure("not_found", "请告诉我证书上的姓名。")
+            return Parsed.failure("not_found", message("parse_name_not_found"))
         rest = re.match(rf"[{_HAN}·]+", value[match.end():].replace(" ", ""))
         if not rest:
-            return Parsed.failure("not_found", "请告诉我证书上的姓名。")
+            return Parsed.failure("not_found", message("parse_name_not_found"))
         candidate = rest.group(0)
         cut = min((candidate.find(word, MIN_CHARS) for word in _STOP_WORDS if word in candidate[MIN_CHARS:]),
                   default=-1)
@@ -93,4 +94,4 @@ def find_name(text: str) -> Parsed[str]:
             candidate = candidate[:cut]
         return validate_name(candidate)
     except Exception:  # noqa: BLE001
-        return Parsed.failure("not_found", "请告诉我证书上的姓名。")
+        return Parsed.failure("not_found", message("parse_name_not_found"))

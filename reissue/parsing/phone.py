@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from typing import List, Tuple
 
+from reissue.knowledge import message
 from reissue.parsing.result import Parsed
 from reissue.parsing.text import clean, number_candidates
 
@@ -32,7 +33,7 @@ def find_phone(text: str) -> Parsed[str]:
         spans = []
     if spans:
         return Parsed.success(spans[0][2])
-    return Parsed.failure("not_found", "没有找到手机号码，请发一下您的11位手机号码。")
+    return Parsed.failure("not_found", message("parse_phone_not_found"))
 
 
 def validate_phone(text: str) -> Parsed[str]:
@@ -41,20 +42,20 @@ def validate_phone(text: str) -> Parsed[str]:
         value = _STRIP.sub("", clean(text))
         value = re.sub(r"^(?:我的)?(?:手机|电话|联系电话|联系方式)?(?:号码|号)?(?:是|为)?[:：]?", "", value)
         if not value:
-            return Parsed.failure("empty", "请告诉我您的11位手机号码。")
+            return Parsed.failure("empty", message("parse_phone_empty"))
         if value.startswith("+") or (len(value) > 11 and value.startswith(("86", "0086"))):
             value = _PREFIX.sub("", value)
         if not value.isascii() or not value.isdigit():
             found = find_phone(text)
             if found.ok:
                 return found
-            return Parsed.failure("chars", "手机号码应该是11位数字，请再核对一下。")
+            return Parsed.failure("chars", message("parse_phone_chars"))
         if value.startswith("0"):
-            return Parsed.failure("landline", "这个像是座机号码，请留一个11位的手机号码，方便联系您。")
+            return Parsed.failure("landline", message("parse_phone_landline"))
         if len(value) != 11:
-            return Parsed.failure("length", f"手机号码应该是11位，您输入的是{len(value)}位，请再核对一下。")
+            return Parsed.failure("length", message("parse_phone_length", length=len(value)))
         if not MOBILE.fullmatch(value):
-            return Parsed.failure("prefix", "手机号码应该以13到19开头，请再核对一下。")
+            return Parsed.failure("prefix", message("parse_phone_prefix"))
         return Parsed.success(value)
     except Exception:  # noqa: BLE001
-        return Parsed.failure("invalid", "手机号码好像不对，请再核对一下。")
+        return Parsed.failure("invalid", message("parse_phone_invalid"))

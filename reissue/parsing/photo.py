@@ -6,7 +6,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, List, Optional, Tuple
 
-from reissue.knowledge import fact
+from reissue.knowledge import fact, message
 
 # "About 10 KB" in the guide: anything from MIN_KB to MAX_KB is accepted.
 MIN_KB = 5
@@ -63,7 +63,7 @@ def _background(image: Any) -> Tuple[float, float]:
 
 
 def _colour_name(image: Any) -> str:
-    """A plain word for a coloured background ("蓝色", "红色" …)."""
+    """A plain word for a coloured background (blue, red, or just "coloured")."""
     from PIL import ImageStat
 
     rgb = image.convert("RGB")
@@ -71,18 +71,17 @@ def _colour_name(image: Any) -> str:
     box = (0, 0, max(1, int(width * CORNER_WIDTH)), max(1, int(height * CORNER_HEIGHT)))
     red, green, blue = ImageStat.Stat(rgb.crop(box)).mean[:3]
     if blue >= red and blue >= green:
-        return "蓝色"
+        return message("parse_photo_colour_blue")
     if red >= green and red >= blue:
-        return "红色"
-    return "有颜色的"
+        return message("parse_photo_colour_red")
+    return message("parse_photo_colour_other")
 
 
 def _background_problem(image: Any, saturation: float) -> str:
     """The sentence saying how the background differs from white."""
-    wanted = fact("photo_background")
     if saturation > MAX_SATURATION:
-        return f"照片底色看起来是{_colour_name(image)}，需要{wanted}底色的证件照。"
-    return f"照片底色偏暗，不是{wanted}，需要{wanted}底色的证件照。"
+        return message("parse_photo_background_colour", colour=_colour_name(image))
+    return message("parse_photo_background_dark")
 
 
 def check_photo(data: bytes) -> PhotoCheck:
@@ -95,7 +94,7 @@ def check_photo(data: bytes) -> PhotoCheck:
 
 def _unreadable() -> str:
     """The message for a file that is not an image."""
-    return f"这个文件打不开，好像不是照片。请发送{fact('photo_format')}的白底证件照。"
+    return message("parse_photo_unreadable")
 
 
 def _check(data: bytes) -> PhotoCheck:
@@ -104,7 +103,7 @@ def _check(data: bytes) -> PhotoCheck:
 
     size_kb = _size_kb(data)
     if not data:
-        return PhotoCheck(ok=False, problems=["没有收到照片，请重新发送一下。"], size_kb=0.0)
+        return PhotoCheck(ok=False, problems=[message("parse_photo_missing")], size_kb=0.0)
     want_w, want_h = int(fact("photo_width_px")), int(fact("photo_height_px"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -116,14 +115,11 @@ def _check(data: bytes) -> PhotoCheck:
             return PhotoCheck(ok=False, problems=[_unreadable()], size_kb=size_kb)
         problems: List[str] = []
         if image_format != "JPEG":
-            problems.append(f"照片格式是{image_format or '未知格式'}，需要{fact('photo_format')}。")
+            problems.append(message("parse_photo_format", image_format=image_format or message("parse_photo_format_unknown")))
         if (width, height) != (want_w, want_h):
-            problems.append(f"照片尺寸是{width}×{height}像素，需要{want_w}×{want_h}像素。")
+            problems.append(message("parse_photo_dimensions", width=width, height=height))
         if size_kb < MIN_KB or size_kb > MAX_KB:
-            problems.append(
-                f"照片大小是{_format_kb(size_kb)}，需要约{fact('photo_kb')}KB"
-                f"（{MIN_KB}KB到{MAX_KB}KB之间都可以）。"
-            )
+            problems.append(message("parse_photo_size", size=_format_kb(size_kb), min_kb=MIN_KB, max_kb=MAX_KB))
         background = "unknown"
         brightness: Optional[float] = None
         saturation: Optional[float] = None

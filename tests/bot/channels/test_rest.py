@@ -17,11 +17,6 @@ from rasa.core.channels.channel import register
 from sanic import Sanic
 
 from bot.channels.rest import (
-    BAD_REQUEST_TEXT,
-    SLOW_DOWN_TEXT,
-    SORRY_TEXT,
-    TOO_BIG_TEXT,
-    TOO_LONG_TEXT,
     BadRequest,
     RedisWindowLimiter,
     RestInput,
@@ -30,6 +25,7 @@ from bot.channels.rest import (
     neutralise_payload,
     parse_body,
 )
+from reissue import knowledge
 from reissue.logging_setup import ScrubFilter
 from tests.bot.channels.wechat_support import FakeRasa
 
@@ -93,7 +89,7 @@ async def test_rate_limit_answers_politely_per_sender(served) -> None:
     client, _, rasa = served
     replies = [await client.post(WEBHOOK, json={"sender": "fast", "message": f"第{i}条"}) for i in range(5)]
     assert [r.status_code for r in replies] == [200] * 5
-    assert [r.json()[0]["text"] for r in replies[3:]] == [SLOW_DOWN_TEXT, SLOW_DOWN_TEXT]
+    assert [r.json()[0]["text"] for r in replies[3:]] == [knowledge.message("channel_slow_down")] * 2
     assert replies[3].headers["Retry-After"] == "60"
     assert len(rasa.received) == 3
     other = await client.post(WEBHOOK, json={"sender": "calm", "message": "你好"})
@@ -104,7 +100,7 @@ async def test_oversized_body_gets_413_with_a_polite_json_list(served) -> None:
     """Over max_body_bytes: 413 and a JSON list the widget can show; Rasa never sees it."""
     client, _, rasa = served
     reply = await client.post(WEBHOOK, content=json.dumps({"sender": "big", "message": "字" * 5000}).encode())
-    assert reply.status_code == 413 and reply.json() == [{"text": TOO_BIG_TEXT}]
+    assert reply.status_code == 413 and reply.json() == [{"text": knowledge.message("channel_too_big")}]
     assert rasa.received == []
 
 
@@ -112,7 +108,7 @@ async def test_too_long_message_is_answered_without_rasa(served) -> None:
     """Under the byte limit but over max_message_chars: a polite 200."""
     client, _, rasa = served
     reply = await client.post(WEBHOOK, json={"sender": "long", "message": "长" * 51})
-    assert reply.status_code == 200 and reply.json()[0]["text"] == TOO_LONG_TEXT and rasa.received == []
+    assert reply.status_code == 200 and reply.json()[0]["text"] == knowledge.message("channel_too_long") and rasa.received == []
 
 
 @pytest.mark.parametrize(
@@ -124,7 +120,7 @@ async def test_malformed_bodies_get_400_never_500(served, body: bytes) -> None:
     """Bad JSON, missing or odd sender, non-text message: 400 with a polite JSON list."""
     client, _, rasa = served
     reply = await client.post(WEBHOOK, content=body, headers={"Content-Type": "application/json"})
-    assert reply.status_code == 400 and reply.json() == [{"text": BAD_REQUEST_TEXT}]
+    assert reply.status_code == 400 and reply.json() == [{"text": knowledge.message("channel_bad_request")}]
     assert rasa.received == []
 
 
@@ -133,7 +129,7 @@ async def test_empty_and_control_only_messages_get_a_polite_prompt(served) -> No
     client, _, rasa = served
     for text in ("", "   ", "\x00\x01"):
         reply = await client.post(WEBHOOK, json={"sender": "blank", "message": text})
-        assert reply.status_code == 200 and reply.json()[0]["text"] == BAD_REQUEST_TEXT
+        assert reply.status_code == 200 and reply.json()[0]["text"] == knowledge.message("channel_bad_request")
     assert rasa.received == []
 
 
@@ -141,7 +137,7 @@ async def test_no_reply_from_rasa_becomes_an_apology(served) -> None:
     """Rasa producing nothing (e.g. the action server is down) is not silence."""
     client, _, _ = served
     reply = await client.post(WEBHOOK, json={"sender": "quiet", "message": "沉默"})
-    assert reply.status_code == 200 and reply.json() == [{"recipient_id": "quiet", "text": SORRY_TEXT}]
+    assert reply.status_code == 200 and reply.json() == [{"recipient_id": "quiet", "text": knowledge.message("channel_sorry")}]
 
 
 async def test_a_crash_in_rasa_becomes_an_apology(served) -> None:
@@ -149,7 +145,7 @@ async def test_a_crash_in_rasa_becomes_an_apology(served) -> None:
     client, _, rasa = served
     rasa.fail_with = RuntimeError("boom")
     reply = await client.post(WEBHOOK, json={"sender": "crash", "message": "你好"})
-    assert reply.status_code == 200 and reply.json()[0]["text"] == SORRY_TEXT
+    assert reply.status_code == 200 and reply.json()[0]["text"] == knowledge.message("channel_sorry")
 
 
 async def test_numeric_sender_and_control_characters_are_cleaned(served) -> None:
@@ -268,4 +264,4 @@ async def test_injected_intent_reaches_rasa_as_words(served) -> None:
     await client.post(WEBHOOK, json={"sender": "inj", "message": "/restart"})
     assert rasa.received[-1].text == "restart"
     reply = await client.post(WEBHOOK, json={"sender": "inj", "message": "/"})
-    assert reply.json()[0]["text"] == BAD_REQUEST_TEXT
+    assert reply.json()[0]["text"] == knowledge.message("channel_bad_request")

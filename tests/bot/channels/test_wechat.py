@@ -14,12 +14,12 @@ import pytest
 from bot.channels.wechat import (
     GREET_PAYLOAD,
     IMAGE_TEXT,
-    SORRY_TEXT,
     WeChatInput,
     parse_body,
     to_xml,
 )
 from bot.channels.wechat_crypto import MessageCrypto, sign
+from reissue import knowledge
 from tests.bot.channels.wechat_support import (
     AES_KEY,
     AES_KEY_PREVIOUS,
@@ -377,7 +377,7 @@ async def test_rasa_failure_sends_an_apology(harness: ChannelHarness) -> None:
     harness.rasa.fail_with = RuntimeError("boom")
     await harness.post(as_json(push("你好")))
     await harness.channel.wait_idle()
-    assert [s.content for s in harness.recorder.delivered(OPENID)] == [SORRY_TEXT]
+    assert [s.content for s in harness.recorder.delivered(OPENID)] == [knowledge.message("channel_wechat_sorry")]
 
 
 async def test_info_logs_hide_openids_and_text(harness: ChannelHarness, caplog: pytest.LogCaptureFixture) -> None:

@@ -5,7 +5,6 @@ import pytest
 
 from bot.channels.wechat_render import (
     MAX_TEXT_BYTES,
-    TRUNCATED_NOTE,
     Choice,
     format_choices,
     is_handoff_request,
@@ -14,6 +13,7 @@ from bot.channels.wechat_render import (
     render_turn,
     resolve_choice,
 )
+from reissue import knowledge
 
 BUTTONS = [
     {"title": "遗失", "payload": '/inform{"reason":"lost"}'},
@@ -76,7 +76,7 @@ def test_long_turn_splits_by_bytes_and_respects_quota() -> None:
     texts = contents(turn)
     assert len(texts) == 5
     assert all(len(t.encode("utf-8")) <= MAX_TEXT_BYTES for t in texts)
-    assert turn.truncated and TRUNCATED_NOTE in texts[-1]
+    assert turn.truncated and knowledge.message("channel_wechat_truncated") in texts[-1]
     assert format_choices(turn.choices) in texts[-1]
 
 

@@ -34,7 +34,7 @@ test: lint train web browser  ## everything CI runs: lint, pytest (unit + end-to
 	@$(RASA) data validate --fail-on-warnings --quiet
 	@$(PY) scripts/test_stories.py
 
-lint: setup  ## ruff over the code base, mypy over the domain package reissue/ (settings in pyproject.toml)
+lint: setup  ## ruff over the code base, mypy over the domain package reissue/ and clients/ (settings in pyproject.toml)
 	@.venv/bin/ruff check .
 	@.venv/bin/mypy
 

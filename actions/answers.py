@@ -1,7 +1,6 @@
 """One-turn answers that draw on the knowledge base: greeting, scope, hand-over, computed answers, fallback."""
 from __future__ import annotations
 
-import asyncio
 from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Text
 
@@ -107,7 +106,7 @@ class ActionAnswerQuestions(Action):
             dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
         records = unanswered_records(plan, channel_of(tracker))
         if records:
-            await asyncio.to_thread(record_all, records)
+            await record_all(records)
         return []
 
 
@@ -116,11 +115,11 @@ def unclear_plan(message: Dict[Text, Any]) -> Dict[Text, Any]:
     return {"questions": [{"label": "unclear", "text": message.get("text") or "", "confidence": 0.0}]}
 
 
-def record_all(records: List[Dict[Text, Any]]) -> None:
+async def record_all(records: List[Dict[Text, Any]]) -> None:
     """Send each unanswered question to the backend (one short attempt each; a failure is only logged)."""
     client = backend_client()
     for record in records:
-        client.record_unanswered(record)
+        await client.record_unanswered(record)
 
 
 class ActionCompletionDate(Action):

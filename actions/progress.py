@@ -1,7 +1,6 @@
 """The progress query: application number (or outbox reference) plus the ID number's last four digits."""
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Dict, List, Optional, Text
 
@@ -68,7 +67,7 @@ class ValidateProgressForm(ChineseFormValidationAction):
         }
 
 
-def status_text(number: Text, last4: Text) -> Text:
+async def status_text(number: Text, last4: Text) -> Text:
     """Look the application up and describe where it stands (the same words for any mismatch)."""
     if not is_application_number(number):
         record = outbox().find_by_reference(number)
@@ -82,7 +81,7 @@ def status_text(number: Text, last4: Text) -> Text:
         if not record.number:
             return knowledge.message("progress_not_found")
         number = record.number
-    outcome = backend_client().get_status(number, last4)
+    outcome = await backend_client().get_status(number, last4)
     if outcome.kind == "found":
         lines = [knowledge.message("progress_status", number=outcome.number, status=outcome.status_label or outcome.status)]
         if outcome.reason:
@@ -106,5 +105,5 @@ class ActionCheckProgress(Action):
         number = tracker.get_slot("progress_number")
         last4 = tracker.get_slot("progress_id_last4")
         if number and last4:
-            dispatcher.utter_message(text=await asyncio.to_thread(status_text, number, last4))
+            dispatcher.utter_message(text=await status_text(number, last4))
         return [SlotSet("progress_number", None), SlotSet("progress_id_last4", None), SlotSet("form_failures", None)]

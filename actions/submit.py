@@ -1,7 +1,6 @@
 """Submitting the application (outbox first, then the backend) and cancelling it."""
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from typing import Any, Dict, List, Optional, Text
@@ -70,13 +69,13 @@ class ActionSubmitApplication(Action):
             return clear_form_slots()
         application = build_application(tracker.current_slot_values(), channel_of(tracker), tracker.sender_id)
         box = outbox()
-        item = await asyncio.to_thread(box.put, application, idempotency_key(tracker))
-        outcome = await asyncio.to_thread(box.deliver, item.key, backend_client())
+        item = box.put(application, idempotency_key(tracker))
+        outcome = await box.deliver(item.key, backend_client())
         events = clear_form_slots()
         if outcome.kind in ("submitted", "duplicate"):
             dispatcher.utter_message(text=knowledge.message("submit_accepted", number=outcome.number))
             dispatcher.utter_message(text=next_steps_text())
-            await asyncio.to_thread(box.purge_personal_data, item.key)
+            box.purge_personal_data(item.key)
             events.append(SlotSet("application_number", outcome.number))
         elif outcome.kind == "rejected":
             logger.warning("backend rejected application %s: %s", item.reference, outcome.message)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from actions.services.backend_client import BackendClient, HttpBackendClient
 from actions.services.outbox import Outbox
+from clients.backend import BackendClient, HttpBackendClient
 
 
 @lru_cache(maxsize=1)

@@ -12,10 +12,10 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
-from urllib.parse import quote
 
 import requests
 
+from clients.backend import HttpBackendClient, RetryPolicy
 from reissue import clock, knowledge
 from reissue.answering.plan import ABSTAIN, NOT_IN_GUIDE, OUT_OF_SCOPE
 from reissue.answering.render import answer_text, title_of
@@ -29,6 +29,8 @@ LOG = logging.getLogger("lookup")
 CONNECT_TIMEOUT_S = 2.0
 READ_TIMEOUT_S = 10.0
 TIMEOUTS = (CONNECT_TIMEOUT_S, READ_TIMEOUT_S)
+# A hotline agent is waiting: the staff view gets two attempts within 12 s.
+STATUS_POLICY = RetryPolicy(max_attempts=2, max_total_s=12.0)
 MODEL_PATH = PROJECT_ROOT / "models" / "reissue.tar.gz"
 MAX_QUESTION_CHARS = 200
 # After the Rasa server failed, ask the in-process model for this long before trying the server again.
@@ -289,7 +291,6 @@ def backend_url() -> str:
     return get_settings().backend_url.rstrip("/")
 
 
-
 def masked_status(record: Dict[str, Any]) -> Dict[str, Any]:
     """The fields a hotline agent needs from the backend's staff view, personal data masked.
 
@@ -335,33 +336,38 @@ def masked_status(record: Dict[str, Any]) -> Dict[str, Any]:
     }
 
 
-def status(
-    number: str, staff_token: str, base_url: Optional[str] = None, session: Optional[requests.Session] = None
-) -> Dict[str, Any]:
-    """An application's status through GET /api/v1/applications/{number}/admin, masked; StatusError on failure."""
+def backend_client(base_url: Optional[str] = None) -> HttpBackendClient:
+    """The backend client the lookup asks with: the staff view needs one quick answer, so two attempts at most."""
+    return HttpBackendClient(base_url or backend_url(), get_settings().backend_token, connect_timeout_s=CONNECT_TIMEOUT_S,
+                             read_timeout_s=READ_TIMEOUT_S, policy=STATUS_POLICY)
+
+
+@lru_cache(maxsize=1)
+def _backend() -> Tuple[_LoopThread, HttpBackendClient]:
+    """The process-wide backend client and the event loop it runs on (created on first use)."""
+    return _LoopThread(), backend_client()
+
+
+def status(number: str, staff_token: str, client: Optional[HttpBackendClient] = None) -> Dict[str, Any]:
+    """An application's status from the backend's staff view (through `client`, else the shared one), masked."""
     number = str(number or "").strip().upper()
     if not is_application_number(number):
         raise StatusError(422, "申请编号格式不正确，应为 BF 加13位数字，例如 BF2026112704817。")
     if not staff_token:
         raise StatusError(401, "需要工作人员令牌。")
-    url = f"{(base_url or backend_url()).rstrip('/')}/api/v1/applications/{quote(number, safe='')}/admin"
-    try:
-        response = (session or requests).get(url, headers={"Authorization": f"Bearer {staff_token}"}, timeout=TIMEOUTS)
-    except requests.RequestException as error:
-        raise StatusError(503, "暂时连不上受理系统，请稍后再查。") from error
-    if response.status_code in (401, 403):
-        raise StatusError(response.status_code, "工作人员令牌不正确或没有权限。")
-    if response.status_code == 404:
+    runner, shared = _backend()
+    outcome = runner.run(asyncio.wait_for((client or shared).admin_record(number, staff_token), STATUS_POLICY.max_total_s + 5))
+    if outcome.kind == "forbidden":
+        raise StatusError(outcome.http_status or 401, "工作人员令牌不正确或没有权限。")
+    if outcome.kind == "not_found":
         raise StatusError(404, f"没有找到申请 {number}，请核对编号。")
-    if response.status_code != 200:
-        raise StatusError(502, f"受理系统暂时出错（HTTP {response.status_code}），请稍后再查。")
-    try:
-        body = response.json()
-    except ValueError as error:
-        raise StatusError(502, "受理系统的回答无法读取，请稍后再查。") from error
-    if not isinstance(body, dict):
+    if outcome.kind == "unreadable":
         raise StatusError(502, "受理系统的回答无法读取，请稍后再查。")
-    return masked_status(body)
+    if outcome.kind == "unavailable" and outcome.http_status is not None:
+        raise StatusError(502, f"受理系统暂时出错（HTTP {outcome.http_status}），请稍后再查。")
+    if outcome.kind == "unavailable":
+        raise StatusError(503, "暂时连不上受理系统，请稍后再查。")
+    return masked_status(dict(outcome.record))
 
 
 def answer_dict(item: Answer) -> Dict[str, Any]:

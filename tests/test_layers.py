@@ -8,17 +8,18 @@ from typing import Dict, Iterator, Set
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("reissue", "bot", "actions", "backend", "lookup", "web", "scripts")
+PACKAGES = ("reissue", "clients", "bot", "actions", "backend", "lookup", "web", "scripts")
 # Lower layers first: a package may import only itself and the modules under these prefixes (the action
 # server's entry point installs the framework patches; nothing imports `actions` — Rasa loads it by name).
 ALLOWED = {
     "reissue": (),
+    "clients": ("reissue",),
     "bot": ("reissue",),
-    "actions": ("reissue", "bot.patches"),
+    "actions": ("reissue", "clients", "bot.patches"),
     "backend": ("reissue",),
-    "lookup": ("reissue",),
+    "lookup": ("reissue", "clients"),
     "web": ("reissue",),
-    "scripts": ("reissue", "bot", "backend", "lookup"),
+    "scripts": ("reissue", "clients", "bot", "backend", "lookup"),
 }
 FRAMEWORKS = ("rasa", "rasa_sdk", "sanic", "fastapi", "starlette", "sqlalchemy", "alembic", "requests", "httpx",
               "redis", "tensorflow", "aiohttp")

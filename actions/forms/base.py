@@ -1,11 +1,12 @@
 """The shared base of every form's validation: read Chinese answers, check them, explain after two misses."""
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Union
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -41,7 +42,7 @@ class Field:
     """How one slot is read and checked."""
 
     label: Text
-    parse: Callable[[Text, Tracker], Parsed]
+    parse: Callable[[Text, Tracker], Union[Parsed, Awaitable[Parsed]]]  # async when it asks a service
     find: Optional[Callable[[Text, Tracker], Optional[Text]]] = None
     help: Text = ""
 
@@ -137,6 +138,8 @@ class ChineseFormValidationAction(FormValidationAction, ABC):
                 result[slot] = None
                 continue
             parsed = field.parse(str(value), tracker)
+            if inspect.isawaitable(parsed):
+                parsed = await parsed
             if parsed.ok:
                 result[slot] = parsed.value
                 failures.pop(slot, None)

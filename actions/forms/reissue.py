@@ -206,12 +206,12 @@ def find_photo_ref(text: Text, tracker: Tracker) -> Optional[Text]:
     return photo_ref_in(text)
 
 
-def parse_photo(text: Text, tracker: Tracker) -> Parsed:
+async def parse_photo(text: Text, tracker: Tracker) -> Parsed:
     """Fetch the uploaded photo from the backend and check it against the guide's rules."""
     ref = find_photo_ref(text, tracker)
     if not ref:
         return Parsed.failure("photo", knowledge.message("form_error_photo"))
-    data = backend_client().fetch_photo(ref)
+    data = await backend_client().fetch_photo(ref)
     if data is None:
         return Parsed.failure("photo_missing", knowledge.message("form_error_photo_missing"))
     check = check_photo(data)

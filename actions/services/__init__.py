@@ -1,20 +1,4 @@
-"""Side effects of the actions: the backend client, the durable outbox and its delivery worker."""
-from actions.services.backend_client import (
-    BackendClient,
-    HttpBackendClient,
-    RetryPolicy,
-    StatusOutcome,
-    SubmitOutcome,
-)
+"""Side effects of the actions: the durable outbox and its delivery worker (the backend client is clients.backend)."""
 from actions.services.outbox import Outbox, OutboxItem, OutboxRecord
 
-__all__ = [
-    "BackendClient",
-    "HttpBackendClient",
-    "Outbox",
-    "OutboxItem",
-    "OutboxRecord",
-    "RetryPolicy",
-    "StatusOutcome",
-    "SubmitOutcome",
-]
+__all__ = ["Outbox", "OutboxItem", "OutboxRecord"]

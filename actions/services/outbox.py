@@ -27,8 +27,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from actions.services.backend_client import BackendClient, SubmitOutcome, scrub
+from clients.backend import BackendClient, SubmitOutcome
 from reissue.application import REFERENCE_ALPHABET, REFERENCE_LENGTH
+from reissue.masking import scrub
 
 logger = logging.getLogger(__name__)
 
@@ -270,11 +271,11 @@ class Outbox:
             )
             return token if result.rowcount == 1 else None
 
-    def deliver(self, key: str, client: BackendClient) -> SubmitOutcome:
+    async def deliver(self, key: str, client: BackendClient) -> SubmitOutcome:
         """Send one stored application now (if no one else is) and record what the backend said."""
-        return self.try_deliver(key, client).outcome
+        return (await self.try_deliver(key, client)).outcome
 
-    def try_deliver(self, key: str, client: BackendClient) -> DeliveryResult:
+    async def try_deliver(self, key: str, client: BackendClient) -> DeliveryResult:
         """Like `deliver`, also telling whether this call did the sending."""
         now = self._clock()
         token = self._claim(key, now)
@@ -302,7 +303,7 @@ class Outbox:
             return DeliveryResult(outcome, False)
 
         try:
-            outcome = client.submit(application, key)
+            outcome = await client.submit(application, key)
             if not isinstance(outcome, SubmitOutcome):
                 raise TypeError(f"client returned {type(outcome).__name__}")
         except Exception as exc:  # noqa: BLE001 - the client must not take the outbox down with it

@@ -2,31 +2,32 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import signal
-import threading
 from typing import List, Optional
 
-from actions.services.backend_client import BackendClient, HttpBackendClient, scrub
 from actions.services.outbox import Outbox
+from clients.backend import BackendClient, HttpBackendClient
+from reissue.masking import scrub
 
 logger = logging.getLogger(__name__)
 
 
-def deliver_pending(
+async def deliver_pending(
     outbox: Outbox,
     client: BackendClient,
     *,
     limit: int = 50,
     purge: bool = True,
-    stop_event: Optional[threading.Event] = None,
+    stop_event: Optional[asyncio.Event] = None,
 ) -> int:
     """Try every due pending row once; return how many this call delivered (personal data purged after)."""
     delivered = 0
     for record in outbox.pending(limit=limit, due_only=True):
         if stop_event is not None and stop_event.is_set():
             break
-        result = outbox.try_deliver(record.key, client)
+        result = await outbox.try_deliver(record.key, client)
         if result.outcome.accepted:
             if result.sent:
                 delivered += 1
@@ -37,8 +38,8 @@ def deliver_pending(
     return delivered
 
 
-def run_worker(
-    stop_event: threading.Event,
+async def run_worker(
+    stop_event: asyncio.Event,
     interval_s: float = 5.0,
     *,
     outbox: Optional[Outbox] = None,
@@ -52,16 +53,37 @@ def run_worker(
     logger.info("outbox worker started (every %.1fs)", interval_s)
     while not stop_event.is_set():
         try:
-            n = deliver_pending(outbox, client, limit=limit, stop_event=stop_event)
+            n = await deliver_pending(outbox, client, limit=limit, stop_event=stop_event)
         except Exception as exc:  # noqa: BLE001 - keep going: the database or backend may come back
             logger.error("outbox worker pass failed: %s: %s", type(exc).__name__, scrub(exc)[:300])
         else:
             total += n
             if n:
                 logger.info("outbox worker delivered %d application(s)", n)
-        stop_event.wait(interval_s)
+        try:
+            await asyncio.wait_for(stop_event.wait(), interval_s)
+        except asyncio.TimeoutError:
+            pass
     logger.info("outbox worker stopped after delivering %d application(s)", total)
     return total
+
+
+async def serve(interval_s: float, once: bool) -> int:
+    """Run one pass (`once`) or the loop until SIGINT/SIGTERM, with one outbox and one client."""
+    outbox, client = Outbox(), HttpBackendClient()
+    try:
+        if once:
+            n = await deliver_pending(outbox, client)
+            logger.info("delivered %d application(s); %s", n, outbox.counts())
+            return 0
+        stop_event = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop_event.set)
+        await run_worker(stop_event, interval_s, outbox=outbox, client=client)
+        return 0
+    finally:
+        await client.aclose()
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -76,22 +98,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     configure_logging()
     interval = args.interval if args.interval is not None else get_settings().outbox_worker_interval_s
-    outbox, client = Outbox(), HttpBackendClient()
-    if args.once:
-        n = deliver_pending(outbox, client)
-        logger.info("delivered %d application(s); %s", n, outbox.counts())
-        return 0
-    stop_event = threading.Event()
-
-    def _stop(signum: int, _frame: object) -> None:
-        """Ask the loop to finish after the current row."""
-        logger.info("signal %d received, stopping", signum)
-        stop_event.set()
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
-    run_worker(stop_event, interval, outbox=outbox, client=client)
-    return 0
+    return asyncio.run(serve(interval, args.once))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from actions.progress import ActionCheckProgress, find_last4, find_number, status_text
-from actions.services.backend_client import StatusOutcome
+from clients.backend import StatusOutcome
 from reissue import knowledge
 
 NUMBER = "BF2026112700001"
@@ -19,22 +19,22 @@ def known(fake_backend):
     return fake_backend
 
 
-def test_right_pair_shows_status_and_review_reason(known, temp_outbox) -> None:
+async def test_right_pair_shows_status_and_review_reason(known, temp_outbox) -> None:
     """Number + last four → the status and a failed review's reason."""
-    text = status_text(NUMBER, "123X")
+    text = await status_text(NUMBER, "123X")
     assert NUMBER in text and "审核不通过" in text and "照片不是本人" in text
 
 
-def test_wrong_pair_and_unknown_number_read_the_same(known, temp_outbox) -> None:
+async def test_wrong_pair_and_unknown_number_read_the_same(known, temp_outbox) -> None:
     """A wrong last four reveals nothing more than an unknown number."""
-    assert status_text(NUMBER, "0000") == status_text("BF2099010100001", "123X") == knowledge.message("progress_not_found")
+    assert await status_text(NUMBER, "0000") == await status_text("BF2099010100001", "123X") == knowledge.message("progress_not_found")
 
 
-def test_queued_application_found_by_reference_only_with_matching_id(known, temp_outbox) -> None:
+async def test_queued_application_found_by_reference_only_with_matching_id(known, temp_outbox) -> None:
     """A queued application is found by its reference, and only with its own last four digits."""
     item = temp_outbox.put({"id_number": "37010219900307123X", "applicant_name": "张三"})
-    assert "等待补交" in status_text(item.reference, "123X")
-    assert status_text(item.reference, "9999") == knowledge.message("progress_not_found")
+    assert "等待补交" in await status_text(item.reference, "123X")
+    assert await status_text(item.reference, "9999") == knowledge.message("progress_not_found")
 
 
 @pytest.mark.parametrize("text", ["申请编号bf2026112700001", "BF2026112700001", "查一下 BF2026112700001 进度"])

@@ -71,13 +71,13 @@ def application(stack: Any) -> Dict[str, Any]:
 
 def test_status_through_the_real_backend_is_masked(stack: Any, application: Dict[str, Any]) -> None:
     """The staff token gives the status with name, ID and phone masked; a wrong token is refused."""
-    record = core.status(application["number"], stack.staff_token, base_url=stack.backend_url)
+    record = core.status(application["number"], stack.staff_token, core.backend_client(stack.backend_url))
     assert record["number"] == application["number"] and record["status"] == application["status"]
     assert record["applicant_name_masked"] == "李**"
     assert record["id_number_masked"].endswith(SYNTHETIC_ID[-4:]) and SYNTHETIC_ID not in str(record)
     assert "13800138000" not in str(record) and "李四光" not in str(record)
     with pytest.raises(core.StatusError) as raised:
-        core.status(application["number"], "not-the-staff-token", base_url=stack.backend_url)
+        core.status(application["number"], "not-the-staff-token", core.backend_client(stack.backend_url))
     assert raised.value.status_code == 401
 
 
@@ -86,7 +86,7 @@ def lookup_url(stack: Any) -> Iterator[str]:
     """A lookup server in this process wired to the stack's Rasa server and backend."""
     server = create_server(
         "127.0.0.1", 0, parse=real_parse(stack),
-        status_fn=lambda number, token: core.status(number, token, base_url=stack.backend_url),
+        status_fn=lambda number, token: core.status(number, token, core.backend_client(stack.backend_url)),
     )
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:

@@ -5,7 +5,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple, Union
 
-from actions.services.backend_client import StatusOutcome, SubmitOutcome
+from clients.backend import AdminOutcome, StatusOutcome, SubmitOutcome
 
 Scripted = Union[SubmitOutcome, StatusOutcome, str, BaseException]
 
@@ -25,11 +25,13 @@ class FakeBackendClient:
     Usage: ``fake = FakeBackendClient(); fake.script_submit("unavailable", "unavailable")`` makes the
     first two submissions fail; afterwards a new key is "submitted" with a fresh number and a key seen
     before is a "duplicate" with the same number. Script entries may be outcome objects, a kind string,
-    or an exception instance to raise. ``statuses[(number, last4)]`` and ``photos[ref]`` feed the queries.
+    or an exception instance to raise. ``statuses[(number, last4)]``, ``photos[ref]`` and ``admin[number]``
+    feed the queries.
     """
 
     statuses: Dict[Tuple[str, str], StatusOutcome] = field(default_factory=dict)
     photos: Dict[str, bytes] = field(default_factory=dict)
+    admin: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     number_prefix: str = "FAKE"
     calls: List[FakeCall] = field(default_factory=list)
     stored: Dict[str, Tuple[Dict[str, Any], str]] = field(default_factory=dict)
@@ -54,7 +56,7 @@ class FakeBackendClient:
         """Idempotency keys of every submit call, in order (repeats included)."""
         return [c.args[1] for c in self.calls if c.method == "submit"]
 
-    def submit(self, application: Dict[str, Any], idempotency_key: str) -> SubmitOutcome:
+    async def submit(self, application: Dict[str, Any], idempotency_key: str) -> SubmitOutcome:
         """Record the call; answer from the script, else store once per key like the real backend."""
         with self._lock:
             self.calls.append(FakeCall("submit", (dict(application), idempotency_key)))
@@ -83,7 +85,7 @@ class FakeBackendClient:
         self.stored[key] = (dict(application), number)
         return number
 
-    def get_status(self, number: str, id_last4: str) -> StatusOutcome:
+    async def get_status(self, number: str, id_last4: str) -> StatusOutcome:
         """Record the call; answer from the script, else from `statuses`, else not_found."""
         with self._lock:
             self.calls.append(FakeCall("get_status", (number, id_last4)))
@@ -94,16 +96,23 @@ class FakeBackendClient:
                 return scripted if isinstance(scripted, StatusOutcome) else StatusOutcome(str(scripted))
             return self.statuses.get((number, id_last4.upper()), StatusOutcome("not_found"))
 
-    def fetch_photo(self, ref: str) -> Optional[bytes]:
+    async def fetch_photo(self, ref: str) -> Optional[bytes]:
         """Record the call; return the photo from `photos` or None."""
         with self._lock:
             self.calls.append(FakeCall("fetch_photo", (ref,)))
             return self.photos.get(ref)
 
-    def record_unanswered(self, question: Dict[str, Any]) -> bool:
+    async def record_unanswered(self, question: Dict[str, Any]) -> bool:
         """Record the call; keep the question when `record_ok`."""
         with self._lock:
             self.calls.append(FakeCall("record_unanswered", (dict(question),)))
             if self.record_ok:
                 self.unanswered.append(dict(question))
             return self.record_ok
+
+    async def admin_record(self, number: str, staff_token: str) -> AdminOutcome:
+        """Record the call; the staff view from `admin`, else not_found."""
+        with self._lock:
+            self.calls.append(FakeCall("admin_record", (number, staff_token)))
+            record = self.admin.get(number)
+            return AdminOutcome("found", record=record, http_status=200) if record else AdminOutcome("not_found", http_status=404)

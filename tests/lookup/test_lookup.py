@@ -231,9 +231,9 @@ def test_every_http_call_has_connect_and_read_timeouts() -> None:
 
     with pytest.raises(core.RasaUnavailable):
         core.remote_parse("x", base_url="http://rasa.invalid", token="t", session=Session())  # type: ignore[arg-type]
-    with pytest.raises(core.StatusError):
-        core.status(NUMBER, "tok", base_url="http://backend.invalid", session=Session())  # type: ignore[arg-type]
-    assert [call["timeout"] for call in calls] == [(2.0, 10.0), (2.0, 10.0)]
+    assert [call["timeout"] for call in calls] == [(2.0, 10.0)]
+    client = core.backend_client("http://backend.invalid")
+    assert client.timeouts == (2.0, 10.0) and client.policy.max_total_s <= 12.0
 
 
 # ---------------------------------------------------------------- the fallback
@@ -321,7 +321,7 @@ def test_no_server_and_no_model_is_a_clear_error(tmp_path: Any) -> None:
 
 def test_status_forwards_the_token_and_masks(fake_backend: Any) -> None:
     """The staff view comes back with the name and certificate number masked and references dropped."""
-    record = core.status(NUMBER, STAFF_TOKEN, base_url=fake_backend.url)
+    record = core.status(NUMBER, STAFF_TOKEN, core.backend_client(fake_backend.url))
     assert fake_backend.requests == [
         {"path": f"/api/v1/applications/{NUMBER}/admin", "authorization": f"Bearer {STAFF_TOKEN}"}
     ]
@@ -339,7 +339,7 @@ def test_status_forwards_the_token_and_masks(fake_backend: Any) -> None:
 
 def test_status_lowercase_number_is_accepted(fake_backend: Any) -> None:
     """"bf…" is the same number."""
-    assert core.status(NUMBER.lower(), STAFF_TOKEN, base_url=fake_backend.url)["number"] == NUMBER
+    assert core.status(NUMBER.lower(), STAFF_TOKEN, core.backend_client(fake_backend.url))["number"] == NUMBER
 
 
 @pytest.mark.parametrize(
@@ -353,7 +353,7 @@ def test_status_lowercase_number_is_accepted(fake_backend: Any) -> None:
 def test_status_errors_from_the_backend(fake_backend: Any, number: str, token: str, code: int) -> None:
     """Wrong token, unknown number and a backend failure become StatusError with a Chinese message."""
     with pytest.raises(core.StatusError) as raised:
-        core.status(number, token, base_url=fake_backend.url)
+        core.status(number, token, core.backend_client(fake_backend.url))
     assert raised.value.status_code == code
     assert raised.value.message
 
@@ -362,7 +362,7 @@ def test_status_refuses_bad_input_without_calling(fake_backend: Any) -> None:
     """A malformed number (422) or a missing token (401) never reaches the backend."""
     for number, token, code in [("BF123", STAFF_TOKEN, 422), ("../../healthz", STAFF_TOKEN, 422), (NUMBER, "", 401)]:
         with pytest.raises(core.StatusError) as raised:
-            core.status(number, token, base_url=fake_backend.url)
+            core.status(number, token, core.backend_client(fake_backend.url))
         assert raised.value.status_code == code
     assert fake_backend.requests == []
 
@@ -370,5 +370,5 @@ def test_status_refuses_bad_input_without_calling(fake_backend: Any) -> None:
 def test_status_backend_down_is_503() -> None:
     """Nothing listening → 503 with a message to try later."""
     with pytest.raises(core.StatusError) as raised:
-        core.status(NUMBER, STAFF_TOKEN, base_url=free_port_url())
+        core.status(NUMBER, STAFF_TOKEN, core.backend_client(free_port_url()))
     assert raised.value.status_code == 503

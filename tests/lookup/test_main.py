@@ -109,7 +109,7 @@ def test_status_output_is_masked(fake_backend: Any) -> None:
     """--status prints the masked record: status, masked name/ID/phone, the audit trail."""
     code, out, err = run(
         ["--status", NUMBER, "--token", STAFF_TOKEN],
-        status_fn=lambda number, token: core.status(number, token, base_url=fake_backend.url),
+        status_fn=lambda number, token: core.status(number, token, core.backend_client(fake_backend.url)),
     )
     assert code == 0 and err == ""
     assert f"申请编号：{NUMBER}" in out
@@ -139,7 +139,7 @@ def test_status_failure_exits_1(fake_backend: Any) -> None:
     """A wrong token is reported in Chinese with exit code 1 and nothing on stdout."""
     code, out, err = run(
         ["--status", NUMBER, "--token", "wrong"],
-        status_fn=lambda number, token: core.status(number, token, base_url=fake_backend.url),
+        status_fn=lambda number, token: core.status(number, token, core.backend_client(fake_backend.url)),
     )
     assert code == 1 and out == ""
     assert "查询失败：工作人员令牌不正确" in err

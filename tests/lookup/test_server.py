@@ -46,7 +46,7 @@ def start(parse: Any, status_fn: Any) -> tuple:
 @pytest.fixture
 def running(fake_parse: FakeParser, fake_backend: Any) -> Iterator[Running]:
     """The service with the fake parse and a status function pointed at the fake backend."""
-    server, url = start(fake_parse, lambda number, token: core.status(number, token, base_url=fake_backend.url))
+    server, url = start(fake_parse, lambda number, token: core.status(number, token, core.backend_client(fake_backend.url)))
     try:
         yield Running(url, fake_parse, fake_backend)
     finally:

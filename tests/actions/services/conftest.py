@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import time
 import uuid
 from dataclasses import dataclass
@@ -12,28 +11,9 @@ import pytest
 from sqlalchemy import create_engine
 
 from actions.services.outbox import Outbox
-from tests.actions.services.backend_double import ScriptedBackend, start_backend, stop_backend
+from tests.fakes.scripted_backend import backend, closed_port_url  # noqa: F401 - fixtures
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-@pytest.fixture
-def backend() -> Iterator[ScriptedBackend]:
-    """A scripted backend listening on a free loopback port for the duration of one test."""
-    fake = start_backend()
-    try:
-        yield fake
-    finally:
-        stop_backend(fake)
-
-
-@pytest.fixture
-def closed_port_url() -> str:
-    """A loopback URL on which nothing listens."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 class Clock:

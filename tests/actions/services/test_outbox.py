@@ -1,6 +1,7 @@
 """Tests of the durable outbox on SQLite and PostgreSQL: store first, deliver once, survive crashes."""
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 import re
@@ -11,7 +12,6 @@ from typing import TYPE_CHECKING, Any, Dict, List
 
 import pytest
 
-from actions.services.backend_client import HttpBackendClient, RetryPolicy, SubmitOutcome
 from actions.services.outbox import (
     DELIVERED,
     PENDING,
@@ -22,8 +22,9 @@ from actions.services.outbox import (
     serialize_application,
 )
 from actions.services.worker import deliver_pending
-from tests.actions.services.backend_double import ScriptedBackend, Step
+from clients.backend import HttpBackendClient, RetryPolicy, SubmitOutcome
 from tests.fakes.backend_client import FakeBackendClient
+from tests.fakes.scripted_backend import ScriptedBackend, Step
 
 if TYPE_CHECKING:  # fixture types only; conftest is not imported at run time
     from tests.actions.services.conftest import Clock, OutboxTarget
@@ -34,28 +35,32 @@ APPLICATION: Dict[str, Any] = {
 }
 
 
+async def no_pause(seconds: float) -> None:
+    """Skip the pause between attempts."""
+
+
 def http_client(url: str) -> HttpBackendClient:
     """A real client with short timeouts and no pauses."""
     return HttpBackendClient(url, "t", connect_timeout_s=2, read_timeout_s=5,
-                             policy=RetryPolicy(max_attempts=2, max_total_s=10), sleep=lambda s: None)
+                             policy=RetryPolicy(max_attempts=2, max_total_s=10), sleep=no_pause)
 
 
 class CrashAfterSend(FakeBackendClient):
     """A client whose process 'dies' right after the backend stored the application."""
 
-    def submit(self, application: Dict[str, Any], idempotency_key: str) -> SubmitOutcome:
+    async def submit(self, application: Dict[str, Any], idempotency_key: str) -> SubmitOutcome:
         """Let the fake backend store it, then die before the outbox can record it."""
-        super().submit(application, idempotency_key)
+        await super().submit(application, idempotency_key)
         raise KeyboardInterrupt("process killed")
 
 
 class SlowFake(FakeBackendClient):
     """A fake backend that takes a while to answer (to widen race windows)."""
 
-    def submit(self, application: Dict[str, Any], idempotency_key: str) -> SubmitOutcome:
+    async def submit(self, application: Dict[str, Any], idempotency_key: str) -> SubmitOutcome:
         """Pause, then answer like the fake."""
-        time.sleep(0.2)
-        return super().submit(application, idempotency_key)
+        await asyncio.sleep(0.2)
+        return await super().submit(application, idempotency_key)
 
 
 def test_put_stores_pending_with_key_and_reference(outbox_target: OutboxTarget) -> None:
@@ -81,7 +86,7 @@ def test_put_refuses_what_json_cannot_hold(outbox_target: OutboxTarget) -> None:
     assert outbox.pending() == []
 
 
-def test_crash_between_store_and_send_loses_nothing(outbox_target: OutboxTarget) -> None:
+async def test_crash_between_store_and_send_loses_nothing(outbox_target: OutboxTarget) -> None:
     """put, then the process dies; a new Outbox on the same storage still has it and delivers it once."""
     first = outbox_target.open()
     item = first.put(APPLICATION)
@@ -91,7 +96,7 @@ def test_crash_between_store_and_send_loses_nothing(outbox_target: OutboxTarget)
     restarted = outbox_target.open()
     assert [r.key for r in restarted.pending()] == [item.key]
     fake = FakeBackendClient()
-    outcome = restarted.deliver(item.key, fake)
+    outcome = await restarted.deliver(item.key, fake)
     assert outcome.kind == "submitted" and outcome.number == "FAKE000001"
     record = restarted.get(item.key)
     assert record is not None and (record.status, record.number, record.attempts) == (DELIVERED, "FAKE000001", 1)
@@ -100,35 +105,35 @@ def test_crash_between_store_and_send_loses_nothing(outbox_target: OutboxTarget)
     assert fake.calls[0].args[0] == APPLICATION
 
 
-def test_resend_after_failure_uses_the_same_key(outbox_target: OutboxTarget, clock: Clock) -> None:
+async def test_resend_after_failure_uses_the_same_key(outbox_target: OutboxTarget, clock: Clock) -> None:
     """First delivery fails (unavailable: attempts and error recorded), the second sends the same key."""
     outbox = outbox_target.open(clock=clock)
     item = outbox.put(APPLICATION)
     fake = FakeBackendClient().script_submit(SubmitOutcome("unavailable", message="HTTP 503 for 11010519491231002X"))
-    assert outbox.deliver(item.key, fake).kind == "unavailable"
+    assert (await outbox.deliver(item.key, fake)).kind == "unavailable"
     record = outbox.get(item.key)
     assert record is not None and record.status == PENDING and record.attempts == 1
     assert record.last_error is not None and "11010519491231002X" not in record.last_error
     assert record.next_attempt_at == pytest.approx(clock.now + retry_delay_s(1))
-    assert outbox.deliver(item.key, fake).kind == "submitted"
+    assert (await outbox.deliver(item.key, fake)).kind == "submitted"
     assert fake.submitted_keys == [item.key, item.key]
     record = outbox.get(item.key)
     assert record is not None and (record.status, record.attempts, record.last_error) == (DELIVERED, 2, None)
 
 
-def test_double_deliver_of_a_delivered_row_sends_nothing(outbox_target: OutboxTarget) -> None:
+async def test_double_deliver_of_a_delivered_row_sends_nothing(outbox_target: OutboxTarget) -> None:
     """Delivering a delivered row again answers from the outbox without calling the backend."""
     outbox = outbox_target.open()
     item = outbox.put(APPLICATION)
     fake = FakeBackendClient()
-    first = outbox.deliver(item.key, fake)
-    again = outbox.try_deliver(item.key, fake)
+    first = await outbox.deliver(item.key, fake)
+    again = await outbox.try_deliver(item.key, fake)
     assert first.kind == "submitted"
     assert (again.outcome.kind, again.outcome.number, again.sent) == ("duplicate", first.number, False)
     assert fake.submitted_keys == [item.key]
 
 
-def test_backend_dedups_a_resend_over_http(outbox_target: OutboxTarget, backend: ScriptedBackend) -> None:
+async def test_backend_dedups_a_resend_over_http(outbox_target: OutboxTarget, backend: ScriptedBackend) -> None:
     """The backend stored it but the answer was lost (slow): the resend carries the same key → one application."""
     outbox = outbox_target.open()
     item = outbox.put(APPLICATION)
@@ -136,10 +141,10 @@ def test_backend_dedups_a_resend_over_http(outbox_target: OutboxTarget, backend:
     slow_client = HttpBackendClient(backend.url, "t", connect_timeout_s=1, read_timeout_s=0.3,
                                     policy=RetryPolicy(max_attempts=1, max_total_s=5), sleep=lambda s: None)
     backend.then(Step(201, {"number": "SD-lost"}, delay_s=1.0))  # answer comes too late
-    assert outbox.deliver(item.key, slow_client).kind == "unavailable"
+    assert (await outbox.deliver(item.key, slow_client)).kind == "unavailable"
     backend.stored[item.key] = {"body": backend.posts()[0].body,  # the backend did store it
                                 "answer": {"number": "SD000777", "status": "received", "created_at": "x"}}
-    outcome = outbox.deliver(item.key, http_client(backend.url))
+    outcome = await outbox.deliver(item.key, http_client(backend.url))
     assert (outcome.kind, outcome.number) == ("duplicate", "SD000777")
     assert [p.headers["idempotency-key"] for p in backend.posts()] == [item.key, item.key]
     assert backend.posts()[0].body == backend.posts()[1].body
@@ -147,66 +152,66 @@ def test_backend_dedups_a_resend_over_http(outbox_target: OutboxTarget, backend:
     assert record is not None and (record.status, record.number) == (DELIVERED, "SD000777")
 
 
-def test_crash_after_send_is_resent_with_the_same_key_after_the_lease(outbox_target: OutboxTarget, clock: Clock) -> None:
+async def test_crash_after_send_is_resent_with_the_same_key_after_the_lease(outbox_target: OutboxTarget, clock: Clock) -> None:
     """Killed mid-delivery: the row stays pending and claimed; after the lease it is re-sent, deduplicated."""
     outbox = outbox_target.open(clock=clock, lease_s=60)
     item = outbox.put(APPLICATION)
     crashing = CrashAfterSend()
     with pytest.raises(KeyboardInterrupt):
-        outbox.deliver(item.key, crashing)
+        await outbox.deliver(item.key, crashing)
     restarted = outbox_target.open(clock=clock, lease_s=60)
     record = restarted.get(item.key)
     assert record is not None and record.status == PENDING and record.claimed_until is not None
 
     survivor = FakeBackendClient()
     survivor.stored = crashing.stored  # the same backend
-    busy = restarted.try_deliver(item.key, survivor)
+    busy = await restarted.try_deliver(item.key, survivor)
     assert (busy.outcome.kind, busy.sent) == ("unavailable", False)
     assert survivor.calls == []
     clock.advance(61)
-    outcome = restarted.deliver(item.key, survivor)
+    outcome = await restarted.deliver(item.key, survivor)
     assert (outcome.kind, outcome.number) == ("duplicate", "FAKE000001")
     assert crashing.submitted_keys + survivor.submitted_keys == [item.key, item.key]
     assert len(survivor.stored) == 1
 
 
-def test_rejected_is_recorded_and_never_resent(outbox_target: OutboxTarget) -> None:
+async def test_rejected_is_recorded_and_never_resent(outbox_target: OutboxTarget) -> None:
     """A rejection marks the row rejected with the (masked) message; another deliver sends nothing."""
     outbox = outbox_target.open()
     item = outbox.put(APPLICATION)
     fake = FakeBackendClient().script_submit(SubmitOutcome("rejected", message="身份证号 11010519491231002X 无效"))
-    assert outbox.deliver(item.key, fake).kind == "rejected"
-    again = outbox.deliver(item.key, fake)
+    assert (await outbox.deliver(item.key, fake)).kind == "rejected"
+    again = await outbox.deliver(item.key, fake)
     record = outbox.get(item.key)
     assert record is not None and record.status == REJECTED
     assert record.message == again.message == "身份证号 110105********002X 无效"
     assert len(fake.calls) == 1
 
 
-def test_a_crashing_client_releases_the_claim(outbox_target: OutboxTarget) -> None:
+async def test_a_crashing_client_releases_the_claim(outbox_target: OutboxTarget) -> None:
     """An exception inside the client is unavailable; the row can be delivered again at once."""
     outbox = outbox_target.open()
     item = outbox.put(APPLICATION)
     fake = FakeBackendClient().script_submit(RuntimeError("bug"))
-    outcome = outbox.deliver(item.key, fake)
+    outcome = await outbox.deliver(item.key, fake)
     assert outcome.kind == "unavailable" and "RuntimeError" in (outcome.message or "")
-    assert outbox.deliver(item.key, fake).kind == "submitted"
+    assert (await outbox.deliver(item.key, fake)).kind == "submitted"
 
 
-def test_unknown_key_raises(outbox_target: OutboxTarget) -> None:
+async def test_unknown_key_raises(outbox_target: OutboxTarget) -> None:
     """Delivering a key that was never stored is a KeyError, not a silent success."""
     with pytest.raises(KeyError):
-        outbox_target.open().deliver("0" * 32, FakeBackendClient())
+        await outbox_target.open().deliver("0" * 32, FakeBackendClient())
 
 
-def test_purge_keeps_only_the_bookkeeping(outbox_target: OutboxTarget) -> None:
+async def test_purge_keeps_only_the_bookkeeping(outbox_target: OutboxTarget) -> None:
     """After delivery the personal data goes; key, reference, number and status stay. Pending rows refuse."""
     outbox = outbox_target.open()
     pending_item = outbox.put(APPLICATION)
     item = outbox.put(APPLICATION)
     assert outbox.purge_personal_data(pending_item.key) is False
     assert outbox.get(pending_item.key).application == APPLICATION  # type: ignore[union-attr]
-    outbox.deliver(item.key, FakeBackendClient())
+    await outbox.deliver(item.key, FakeBackendClient())
     assert outbox.purge_personal_data(item.key) is True
     record = outbox.get(item.key)
     assert record is not None
@@ -214,14 +219,14 @@ def test_purge_keeps_only_the_bookkeeping(outbox_target: OutboxTarget) -> None:
     assert record.application is None and record.last_error is None and record.message is None
 
 
-def test_pending_due_only_respects_grace_and_backoff(outbox_target: OutboxTarget, clock: Clock) -> None:
+async def test_pending_due_only_respects_grace_and_backoff(outbox_target: OutboxTarget, clock: Clock) -> None:
     """A fresh row waits out the grace period (the action delivers it itself); a failed one waits its backoff."""
     outbox = outbox_target.open(clock=clock, first_try_grace_s=15)
     item = outbox.put(APPLICATION)
     assert outbox.pending(due_only=True) == [] and len(outbox.pending()) == 1
     clock.advance(16)
     assert [r.key for r in outbox.pending(due_only=True)] == [item.key]
-    outbox.deliver(item.key, FakeBackendClient().script_submit("unavailable"))
+    await outbox.deliver(item.key, FakeBackendClient().script_submit("unavailable"))
     assert outbox.pending(due_only=True) == []
     clock.advance(retry_delay_s(1) + 1)
     assert [r.key for r in outbox.pending(due_only=True)] == [item.key]
@@ -249,7 +254,7 @@ def test_concurrent_delivery_of_one_row_sends_it_once(outbox_target: OutboxTarge
         """Wait for everyone, then try to deliver."""
         outbox = outbox_target.open()
         barrier.wait()
-        results.append(outbox.try_deliver(item.key, fake))
+        results.append(asyncio.run(outbox.try_deliver(item.key, fake)))
         outbox.dispose()
 
     threads = [threading.Thread(target=race) for _ in range(8)]
@@ -267,7 +272,7 @@ def _worker_process(url: str, table: str, backend_url: str, go: Any, out: Any) -
     client = HttpBackendClient(backend_url, "t", connect_timeout_s=2, read_timeout_s=5,
                                policy=RetryPolicy(max_attempts=2, max_total_s=10))
     go.wait(30)
-    out.put(deliver_pending(outbox, client, limit=100))
+    out.put(asyncio.run(deliver_pending(outbox, client, limit=100)))
 
 
 def test_two_worker_processes_send_each_row_once(outbox_target: OutboxTarget, backend: ScriptedBackend) -> None:
@@ -298,10 +303,10 @@ def _deliver_and_hang(url: str, table: str, backend_url: str, key: str) -> None:
     outbox = Outbox(url, table_name=table, lease_s=2)
     client = HttpBackendClient(backend_url, "t", connect_timeout_s=2, read_timeout_s=60,
                                policy=RetryPolicy(max_attempts=1, max_total_s=60))
-    outbox.deliver(key, client)
+    asyncio.run(outbox.deliver(key, client))
 
 
-def test_kill_9_mid_delivery_loses_nothing(outbox_target: OutboxTarget, backend: ScriptedBackend) -> None:
+async def test_kill_9_mid_delivery_loses_nothing(outbox_target: OutboxTarget, backend: ScriptedBackend) -> None:
     """SIGKILL while the request is in flight: the row survives and the re-send is deduplicated by its key."""
     outbox = outbox_target.open(lease_s=2)
     item = outbox.put(APPLICATION)
@@ -322,7 +327,7 @@ def test_kill_9_mid_delivery_loses_nothing(outbox_target: OutboxTarget, backend:
     record = outbox.get(item.key)
     assert record is not None and record.status == PENDING and record.application == APPLICATION
     time.sleep(2.1)  # the dead process's lease runs out
-    outcome = outbox.deliver(item.key, http_client(backend.url))
+    outcome = await outbox.deliver(item.key, http_client(backend.url))
     assert (outcome.kind, outcome.number) == ("duplicate", "SD000042")
     assert [p.headers["idempotency-key"] for p in backend.posts()] == [item.key, item.key]
 

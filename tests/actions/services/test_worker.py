@@ -1,18 +1,18 @@
 """Tests of the outbox delivery worker: one pass, the loop, and the standalone command."""
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
-import threading
 import time
-from typing import TYPE_CHECKING, Any, List
+from typing import TYPE_CHECKING, Any
 
-from actions.services.backend_client import SubmitOutcome
 from actions.services.outbox import DELIVERED, PENDING, REJECTED, Outbox, retry_delay_s
 from actions.services.worker import deliver_pending, run_worker
-from tests.actions.services.backend_double import ScriptedBackend, Step
+from clients.backend import SubmitOutcome
 from tests.fakes.backend_client import FakeBackendClient
+from tests.fakes.scripted_backend import ScriptedBackend, Step
 
 if TYPE_CHECKING:  # fixture types only
     from tests.actions.services.conftest import Clock, OutboxTarget
@@ -21,50 +21,50 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.a
 APPLICATION = {"name": "王五", "id_number": "11010519491231002X", "phone": "13800138000", "qualification": "注册会计师"}
 
 
-def test_deliver_pending_delivers_due_rows_and_purges(outbox_target: "OutboxTarget") -> None:
+async def test_deliver_pending_delivers_due_rows_and_purges(outbox_target: "OutboxTarget") -> None:
     """One pass delivers every due row, counts them and drops their personal data."""
     outbox = outbox_target.open()
     keys = [outbox.put({**APPLICATION, "n": i}).key for i in range(3)]
     fake = FakeBackendClient()
-    assert deliver_pending(outbox, fake) == 3
+    assert await deliver_pending(outbox, fake) == 3
     assert sorted(fake.submitted_keys) == sorted(keys)
     for key in keys:
         record = outbox.get(key)
         assert record is not None and record.status == DELIVERED and record.application is None
-    assert deliver_pending(outbox, fake) == 0
+    assert await deliver_pending(outbox, fake) == 0
     assert len(fake.calls) == 3
 
 
-def test_deliver_pending_leaves_failures_for_later(outbox_target: "OutboxTarget", clock: "Clock") -> None:
+async def test_deliver_pending_leaves_failures_for_later(outbox_target: "OutboxTarget", clock: "Clock") -> None:
     """Unavailable rows stay pending (attempts counted) and are not retried before their backoff."""
     outbox = outbox_target.open(clock=clock)
     key = outbox.put(APPLICATION).key
     fake = FakeBackendClient().script_submit("unavailable")
-    assert deliver_pending(outbox, fake) == 0
+    assert await deliver_pending(outbox, fake) == 0
     record = outbox.get(key)
     assert record is not None and (record.status, record.attempts) == (PENDING, 1)
     assert record.application == APPLICATION
-    assert deliver_pending(outbox, fake) == 0 and len(fake.calls) == 1
+    assert await deliver_pending(outbox, fake) == 0 and len(fake.calls) == 1
     clock.advance(retry_delay_s(1) + 1)
-    assert deliver_pending(outbox, fake) == 1
+    assert await deliver_pending(outbox, fake) == 1
     assert fake.submitted_keys == [key, key]
 
 
-def test_deliver_pending_purges_rejected_rows(outbox_target: "OutboxTarget") -> None:
+async def test_deliver_pending_purges_rejected_rows(outbox_target: "OutboxTarget") -> None:
     """A rejected row keeps no personal data either, and is not counted as delivered."""
     outbox = outbox_target.open()
     key = outbox.put(APPLICATION).key
-    assert deliver_pending(outbox, FakeBackendClient().script_submit(SubmitOutcome("rejected", message="bad"))) == 0
+    assert await deliver_pending(outbox, FakeBackendClient().script_submit(SubmitOutcome("rejected", message="bad"))) == 0
     record = outbox.get(key)
     assert record is not None and record.status == REJECTED and record.application is None
 
 
-def test_deliver_pending_honours_the_limit(outbox_target: "OutboxTarget") -> None:
+async def test_deliver_pending_honours_the_limit(outbox_target: "OutboxTarget") -> None:
     """limit bounds the work of one pass."""
     outbox = outbox_target.open()
     for i in range(4):
         outbox.put({**APPLICATION, "n": i})
-    assert deliver_pending(outbox, FakeBackendClient(), limit=3) == 3
+    assert await deliver_pending(outbox, FakeBackendClient(), limit=3) == 3
     assert len(outbox.pending()) == 1
 
 
@@ -81,22 +81,19 @@ class FlakyOutbox(Outbox):
         return super().pending(*args, **kwargs)
 
 
-def test_run_worker_survives_a_failing_pass_and_stops_on_request(tmp_path: Any) -> None:
+async def test_run_worker_survives_a_failing_pass_and_stops_on_request(tmp_path: Any) -> None:
     """The loop logs a failed pass, delivers on the next one, and returns soon after stop is set."""
     outbox = FlakyOutbox(f"sqlite:///{tmp_path / 'o.sqlite'}", first_try_grace_s=0)
     key = outbox.put(APPLICATION).key
     fake = FakeBackendClient()
-    stop = threading.Event()
-    result: List[int] = []
-    thread = threading.Thread(target=lambda: result.append(run_worker(stop, 0.05, outbox=outbox, client=fake)))
-    thread.start()
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(stop, 0.05, outbox=outbox, client=fake))
     deadline = time.monotonic() + 10
     while not fake.calls and time.monotonic() < deadline:
-        time.sleep(0.02)
+        await asyncio.sleep(0.02)
     stop.set()
-    thread.join(timeout=5)
-    assert not thread.is_alive()
-    assert result == [1] and fake.submitted_keys == [key]
+    result = await asyncio.wait_for(worker, 5)
+    assert result == 1 and fake.submitted_keys == [key]
     assert outbox.failures == 0
 
 

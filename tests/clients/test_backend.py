@@ -1,6 +1,7 @@
 """Tests of the backend client against a real local HTTP server: retries, idempotency key, timeouts, outcomes."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import time
@@ -8,19 +9,22 @@ from typing import Any, List
 
 import pytest
 
-from actions.services.backend_client import (
+from clients.backend import (
+    MAX_BODY_BYTES,
+    AdminOutcome,
     BackendClient,
     HttpBackendClient,
     RetryPolicy,
     StatusOutcome,
     SubmitOutcome,
+    admin_outcome_from_response,
     backoff_delay,
     parse_retry_after,
-    scrub,
     status_outcome_from_response,
     submit_outcome_from_response,
 )
-from tests.actions.services.backend_double import ScriptedBackend, Step
+from reissue.masking import scrub
+from tests.fakes.scripted_backend import ScriptedBackend, Step
 
 ID = "11010519491231002X"  # synthetic, valid check digit
 PHONE = "13800138000"
@@ -35,7 +39,7 @@ class Sleeps:
         """No pauses yet."""
         self.calls: List[float] = []
 
-    def __call__(self, seconds: float) -> None:
+    async def __call__(self, seconds: float) -> None:
         """Record one pause."""
         self.calls.append(seconds)
 
@@ -53,9 +57,9 @@ def make_client(url: str, sleeps: Any = None, **policy: Any) -> HttpBackendClien
 # ------------------------------------------------------------------ submit
 
 
-def test_submit_new_application_is_submitted_with_headers_and_exact_body(backend: ScriptedBackend) -> None:
+async def test_submit_new_application_is_submitted_with_headers_and_exact_body(backend: ScriptedBackend) -> None:
     """201 → submitted with the number; bearer token, key and the whole JSON body reach the backend."""
-    outcome = make_client(backend.url).submit(APPLICATION, KEY)
+    outcome = await make_client(backend.url).submit(APPLICATION, KEY)
     assert outcome == SubmitOutcome("submitted", number="SD000001", status="received",
                                     created_at="2026-11-27T10:00:00+08:00")
     [seen] = backend.seen
@@ -66,31 +70,31 @@ def test_submit_new_application_is_submitted_with_headers_and_exact_body(backend
     assert seen.json() == APPLICATION
 
 
-def test_resubmitting_the_same_key_is_a_duplicate_with_the_same_number(backend: ScriptedBackend) -> None:
+async def test_resubmitting_the_same_key_is_a_duplicate_with_the_same_number(backend: ScriptedBackend) -> None:
     """A replay (200) is reported as duplicate, never as a second application."""
     client = make_client(backend.url)
-    first = client.submit(APPLICATION, KEY)
-    second = client.submit(APPLICATION, KEY)
+    first = await client.submit(APPLICATION, KEY)
+    second = await client.submit(APPLICATION, KEY)
     assert (first.kind, second.kind) == ("submitted", "duplicate")
     assert first.number == second.number
     assert len(backend.stored) == 1
 
 
 @pytest.mark.parametrize("max_attempts", [1, 2, 3, 5])
-def test_retry_count_is_exactly_the_configured_attempts(backend: ScriptedBackend, max_attempts: int) -> None:
+async def test_retry_count_is_exactly_the_configured_attempts(backend: ScriptedBackend, max_attempts: int) -> None:
     """A backend failing with 500 forever is asked exactly max_attempts times, with max_attempts-1 pauses."""
     backend.then(*[Step(500, {"error": "boom"}) for _ in range(10)])
     sleeps = Sleeps()
-    outcome = make_client(backend.url, sleeps, max_attempts=max_attempts).submit(APPLICATION, KEY)
+    outcome = await make_client(backend.url, sleeps, max_attempts=max_attempts).submit(APPLICATION, KEY)
     assert outcome.kind == "unavailable"
     assert len(backend.posts()) == max_attempts
     assert len(sleeps.calls) == max_attempts - 1
 
 
-def test_every_retry_carries_the_same_idempotency_key_and_body(backend: ScriptedBackend) -> None:
+async def test_every_retry_carries_the_same_idempotency_key_and_body(backend: ScriptedBackend) -> None:
     """500, 503, a dropped connection, then success: four attempts, one key, one body, one stored application."""
     backend.then(Step(500), Step(503), Step(drop=True))
-    outcome = make_client(backend.url, max_attempts=4).submit(APPLICATION, KEY)
+    outcome = await make_client(backend.url, max_attempts=4).submit(APPLICATION, KEY)
     assert outcome.kind == "submitted"
     posts = backend.posts()
     assert len(posts) == 4
@@ -99,28 +103,28 @@ def test_every_retry_carries_the_same_idempotency_key_and_body(backend: Scripted
     assert len(backend.stored) == 1
 
 
-def test_connection_drops_are_retried(backend: ScriptedBackend) -> None:
+async def test_connection_drops_are_retried(backend: ScriptedBackend) -> None:
     """A transport error (server closes without answering) is retried."""
     backend.then(Step(drop=True), Step(drop=True))
-    outcome = make_client(backend.url).submit(APPLICATION, KEY)
+    outcome = await make_client(backend.url).submit(APPLICATION, KEY)
     assert outcome.kind == "submitted"
     assert len(backend.posts()) == 3
 
 
-def test_connection_refused_is_unavailable_after_all_attempts(closed_port_url: str) -> None:
+async def test_connection_refused_is_unavailable_after_all_attempts(closed_port_url: str) -> None:
     """Nothing listening → unavailable after max_attempts tries, and nothing raises."""
     sleeps = Sleeps()
-    outcome = make_client(closed_port_url, sleeps, max_attempts=3).submit(APPLICATION, KEY)
+    outcome = await make_client(closed_port_url, sleeps, max_attempts=3).submit(APPLICATION, KEY)
     assert outcome.kind == "unavailable"
     assert len(sleeps.calls) == 2
 
 
 @pytest.mark.parametrize("status", [400, 409, 413, 422])
-def test_rejections_are_never_retried(backend: ScriptedBackend, status: int) -> None:
+async def test_rejections_are_never_retried(backend: ScriptedBackend, status: int) -> None:
     """A 4xx that says "this application is wrong" is rejected after exactly one request."""
     backend.then(Step(status, {"error": "invalid", "message": "证书编号格式不对", "fields": {"cert_no": "格式不对"}}))
     sleeps = Sleeps()
-    outcome = make_client(backend.url, sleeps).submit(APPLICATION, KEY)
+    outcome = await make_client(backend.url, sleeps).submit(APPLICATION, KEY)
     assert outcome.kind == "rejected"
     assert outcome.message == "证书编号格式不对"
     assert outcome.fields == {"cert_no": "格式不对"}
@@ -128,57 +132,57 @@ def test_rejections_are_never_retried(backend: ScriptedBackend, status: int) -> 
 
 
 @pytest.mark.parametrize("status", [401, 403, 404, 405])
-def test_other_client_errors_are_unavailable_and_not_retried(backend: ScriptedBackend, status: int) -> None:
+async def test_other_client_errors_are_unavailable_and_not_retried(backend: ScriptedBackend, status: int) -> None:
     """Auth or routing problems are configuration faults: one request, unavailable (the outbox keeps it)."""
     backend.then(Step(status, {"error": "nope"}))
-    outcome = make_client(backend.url).submit(APPLICATION, KEY)
+    outcome = await make_client(backend.url).submit(APPLICATION, KEY)
     assert outcome.kind == "unavailable"
     assert len(backend.posts()) == 1
 
 
-def test_429_honours_retry_after(backend: ScriptedBackend) -> None:
+async def test_429_honours_retry_after(backend: ScriptedBackend) -> None:
     """429 with Retry-After: 2 → the client pauses at least 2 s (recorded) and then succeeds."""
     backend.then(Step(429, {"error": "slow down"}, headers={"Retry-After": "2"}))
     sleeps = Sleeps()
-    outcome = make_client(backend.url, sleeps, retry_after_cap_s=5.0).submit(APPLICATION, KEY)
+    outcome = await make_client(backend.url, sleeps, retry_after_cap_s=5.0).submit(APPLICATION, KEY)
     assert outcome.kind == "submitted"
     assert len(sleeps.calls) == 1 and sleeps.calls[0] >= 2.0
     assert len(backend.posts()) == 2
 
 
-def test_429_with_retry_after_beyond_the_cap_gives_up_at_once(backend: ScriptedBackend) -> None:
+async def test_429_with_retry_after_beyond_the_cap_gives_up_at_once(backend: ScriptedBackend) -> None:
     """A Retry-After longer than the cap is not waited for: unavailable after one request."""
     backend.then(Step(429, headers={"Retry-After": "120"}))
     sleeps = Sleeps()
-    outcome = make_client(backend.url, sleeps, retry_after_cap_s=5.0).submit(APPLICATION, KEY)
+    outcome = await make_client(backend.url, sleeps, retry_after_cap_s=5.0).submit(APPLICATION, KEY)
     assert outcome.kind == "unavailable"
     assert sleeps.calls == [] and len(backend.posts()) == 1
 
 
 @pytest.mark.parametrize("raw", [b"<html>oops</html>", b"", b"[1, 2]", b'{"status": "received"}', b'{"number": ""}'])
-def test_2xx_with_garbage_body_is_unavailable_and_not_retried(backend: ScriptedBackend, raw: bytes,
+async def test_2xx_with_garbage_body_is_unavailable_and_not_retried(backend: ScriptedBackend, raw: bytes,
                                                                caplog: pytest.LogCaptureFixture) -> None:
     """A success status without a usable number is "unavailable" (logged), never a crash or a fake success."""
     backend.then(Step(201, raw=raw))
-    with caplog.at_level(logging.ERROR, logger="actions.services.backend_client"):
-        outcome = make_client(backend.url).submit(APPLICATION, KEY)
+    with caplog.at_level(logging.ERROR, logger="clients.backend"):
+        outcome = await make_client(backend.url).submit(APPLICATION, KEY)
     assert outcome.kind == "unavailable" and outcome.number is None
     assert len(backend.posts()) == 1
     assert "unusable body" in caplog.text
 
 
-def test_slow_server_hits_the_read_timeout_and_is_unavailable(backend: ScriptedBackend) -> None:
+async def test_slow_server_hits_the_read_timeout_and_is_unavailable(backend: ScriptedBackend) -> None:
     """A server slower than the read timeout → unavailable, within attempts × timeout, not the server's delay."""
     backend.then(*[Step(201, {"number": "X"}, delay_s=3.0) for _ in range(3)])
     started = time.monotonic()
-    outcome = make_client(backend.url, timeout=0.3, max_attempts=2).submit(APPLICATION, KEY)
+    outcome = await make_client(backend.url, timeout=0.3, max_attempts=2).submit(APPLICATION, KEY)
     elapsed = time.monotonic() - started
     assert outcome.kind == "unavailable"
     assert elapsed < 1.5
     assert len(backend.posts()) == 2
 
 
-def test_total_time_cap_stops_retries_early_in_real_time(backend: ScriptedBackend) -> None:
+async def test_total_time_cap_stops_retries_early_in_real_time(backend: ScriptedBackend) -> None:
     """max_total_s bounds the whole call even when many attempts are allowed (real sleep, real server)."""
     backend.then(*[Step(201, {"number": "X"}, delay_s=2.0) for _ in range(20)])
     client = HttpBackendClient(
@@ -186,20 +190,20 @@ def test_total_time_cap_stops_retries_early_in_real_time(backend: ScriptedBacken
         policy=RetryPolicy(max_attempts=20, max_total_s=1.0, backoff_base_s=0.05, backoff_cap_s=0.1),
     )
     started = time.monotonic()
-    outcome = client.submit(APPLICATION, KEY)
+    outcome = await client.submit(APPLICATION, KEY)
     elapsed = time.monotonic() - started
     assert outcome.kind == "unavailable"
     assert elapsed < 1.6
     assert 1 <= len(backend.posts()) < 20
 
 
-def test_total_time_cap_with_a_fake_clock(backend: ScriptedBackend) -> None:
+async def test_total_time_cap_with_a_fake_clock(backend: ScriptedBackend) -> None:
     """With pauses of 0.5–1 s and a 3 s budget, far fewer than 50 attempts are made and pauses stay in budget."""
     backend.then(*[Step(503) for _ in range(50)])
     fake_now = [0.0]
     pauses: List[float] = []
 
-    def sleep(seconds: float) -> None:
+    async def sleep(seconds: float) -> None:
         """Advance the fake clock instead of sleeping."""
         pauses.append(seconds)
         fake_now[0] += seconds
@@ -208,98 +212,98 @@ def test_total_time_cap_with_a_fake_clock(backend: ScriptedBackend) -> None:
         backend.url, "t", connect_timeout_s=1, read_timeout_s=1, sleep=sleep, clock=lambda: fake_now[0],
         policy=RetryPolicy(max_attempts=50, max_total_s=3.0, backoff_base_s=1.0, backoff_cap_s=1.0),
     )
-    outcome = client.submit(APPLICATION, KEY)
+    outcome = await client.submit(APPLICATION, KEY)
     assert outcome.kind == "unavailable"
     assert sum(pauses) < 3.0
     assert len(backend.posts()) == len(pauses) + 1 <= 7
 
 
-def test_log_lines_never_hold_a_full_id_or_phone(backend: ScriptedBackend, caplog: pytest.LogCaptureFixture) -> None:
+async def test_log_lines_never_hold_a_full_id_or_phone(backend: ScriptedBackend, caplog: pytest.LogCaptureFixture) -> None:
     """A rejection echoing the ID and phone is logged and returned masked."""
     backend.then(Step(422, {"error": "invalid", "message": f"身份证 {ID} 与手机 {PHONE} 不匹配",
                             "fields": {"id_number": f"{ID} 无效"}}))
     with caplog.at_level(logging.DEBUG):
-        outcome = make_client(backend.url).submit(APPLICATION, KEY)
+        outcome = await make_client(backend.url).submit(APPLICATION, KEY)
     assert outcome.kind == "rejected"
     for text in (caplog.text, outcome.message or "", str(outcome.fields)):
         assert ID not in text and PHONE not in text
     assert "110105********002X" in (outcome.message or "")
 
 
-def test_submit_requires_a_key(backend: ScriptedBackend) -> None:
+async def test_submit_requires_a_key(backend: ScriptedBackend) -> None:
     """An empty idempotency key is a programming error, refused before anything is sent."""
     with pytest.raises(ValueError):
-        make_client(backend.url).submit(APPLICATION, "")
+        await make_client(backend.url).submit(APPLICATION, "")
     assert backend.seen == []
 
 
 # ------------------------------------------------------------------ status and photo
 
 
-def test_get_status_found(backend: ScriptedBackend) -> None:
+async def test_get_status_found(backend: ScriptedBackend) -> None:
     """200 → found with label, timeline and reason; the last 4 travel as the id_last4 query parameter."""
     backend.statuses["SD000009"] = {"_last4": "002X", "number": "SD000009", "status": "in_review",
                                     "status_label": "审核中", "timeline": [{"status": "received"}], "reason": None}
-    outcome = make_client(backend.url).get_status("SD000009", "002x")
+    outcome = await make_client(backend.url).get_status("SD000009", "002x")
     assert outcome == StatusOutcome("found", number="SD000009", status="in_review", status_label="审核中",
                                     timeline=[{"status": "received"}], reason=None)
     assert backend.seen[0].query == {"id_last4": ["002X"]}
     assert backend.seen[0].headers["authorization"] == "Bearer test-token"
 
 
-def test_get_status_wrong_pair_is_not_found(backend: ScriptedBackend) -> None:
+async def test_get_status_wrong_pair_is_not_found(backend: ScriptedBackend) -> None:
     """404 → not_found; the client reveals nothing more."""
     backend.statuses["SD000009"] = {"_last4": "002X", "number": "SD000009", "status": "in_review", "timeline": []}
-    assert make_client(backend.url).get_status("SD000009", "1234").kind == "not_found"
-    assert make_client(backend.url).get_status("NOPE", "002X").kind == "not_found"
+    assert (await make_client(backend.url).get_status("SD000009", "1234")).kind == "not_found"
+    assert (await make_client(backend.url).get_status("NOPE", "002X")).kind == "not_found"
 
 
-def test_get_status_retries_5xx_then_finds(backend: ScriptedBackend) -> None:
+async def test_get_status_retries_5xx_then_finds(backend: ScriptedBackend) -> None:
     """A 502 is retried for queries too."""
     backend.statuses["A1"] = {"_last4": "1234", "number": "A1", "status": "received", "timeline": []}
     backend.then(Step(502))
-    assert make_client(backend.url).get_status("A1", "1234").kind == "found"
+    assert (await make_client(backend.url).get_status("A1", "1234")).kind == "found"
     assert len(backend.seen) == 2
 
 
 @pytest.mark.parametrize("raw", [b"not json", b'{"number": "A1"}', b'{"number": "A1", "status": "x", "timeline": 5}'])
-def test_get_status_garbage_is_unavailable(backend: ScriptedBackend, raw: bytes) -> None:
+async def test_get_status_garbage_is_unavailable(backend: ScriptedBackend, raw: bytes) -> None:
     """A 200 without the expected fields → unavailable."""
     backend.then(Step(200, raw=raw))
-    assert make_client(backend.url).get_status("A1", "1234").kind == "unavailable"
+    assert (await make_client(backend.url).get_status("A1", "1234")).kind == "unavailable"
 
 
-def test_get_status_number_is_url_quoted(backend: ScriptedBackend) -> None:
+async def test_get_status_number_is_url_quoted(backend: ScriptedBackend) -> None:
     """A number with a slash cannot walk to another path."""
-    make_client(backend.url).get_status("../photos/x", "1234")
+    await make_client(backend.url).get_status("../photos/x", "1234")
     assert backend.seen[0].path == "/api/v1/applications/..%2Fphotos%2Fx"
 
 
-def test_get_status_empty_input_sends_nothing(backend: ScriptedBackend) -> None:
+async def test_get_status_empty_input_sends_nothing(backend: ScriptedBackend) -> None:
     """Blank number or last-4 → not_found without a request."""
-    assert make_client(backend.url).get_status(" ", "1234").kind == "not_found"
+    assert (await make_client(backend.url).get_status(" ", "1234")).kind == "not_found"
     assert backend.seen == []
 
 
-def test_fetch_photo(backend: ScriptedBackend) -> None:
+async def test_fetch_photo(backend: ScriptedBackend) -> None:
     """200 → the bytes; 404 → None; a dead backend → None after retries."""
     backend.photos["p1"] = b"\xff\xd8\xff\xe0JPEGDATA"
     client = make_client(backend.url)
-    assert client.fetch_photo("p1") == b"\xff\xd8\xff\xe0JPEGDATA"
-    assert client.fetch_photo("p2") is None
+    assert await client.fetch_photo("p1") == b"\xff\xd8\xff\xe0JPEGDATA"
+    assert await client.fetch_photo("p2") is None
     backend.then(Step(500), Step(500), Step(500))
-    assert client.fetch_photo("p1") is None
+    assert await client.fetch_photo("p1") is None
     assert len(backend.seen) == 5
 
 
-def test_record_unanswered_is_one_short_attempt(backend: ScriptedBackend) -> None:
+async def test_record_unanswered_is_one_short_attempt(backend: ScriptedBackend) -> None:
     """201 → True with the body posted as sent; a 503 → False after a single attempt (no retries)."""
     client = make_client(backend.url)
     question = {"text": "能邮寄到家吗", "kind": "abstain", "channel": "web", "guesses": []}
     backend.then(Step(201, {"id": 1, "created_at": "2026-12-01T10:00:00+08:00"}), Step(503))
-    assert client.record_unanswered(question) is True
+    assert await client.record_unanswered(question) is True
     assert backend.seen[0].path == "/api/v1/unanswered" and backend.seen[0].json() == question
-    assert client.record_unanswered(question) is False
+    assert await client.record_unanswered(question) is False
     assert len(backend.seen) == 2
 
 
@@ -389,3 +393,75 @@ def test_status_mapping_accepts_review_reason_and_keeps_other_fields() -> None:
             ' "review_reason": "照片不合格", "city": "济南市"}').encode()
     outcome = status_outcome_from_response(200, body)
     assert (outcome.kind, outcome.reason, dict(outcome.details)) == ("found", "照片不合格", {"city": "济南市"})
+
+
+# ------------------------------------------------------------------ staff view, the event loop, the body cap
+
+
+@pytest.mark.parametrize("step,kind", [
+    (Step(200, {"number": "BF1", "status": "已提交"}), "found"),
+    (Step(401, {"error": "unauthorized"}), "forbidden"),
+    (Step(403, {"error": "forbidden"}), "forbidden"),
+    (Step(404, {"error": "not_found"}), "not_found"),
+    (Step(200, raw=b"<html>"), "unreadable"),
+    (Step(418), "unavailable"),
+])
+async def test_admin_record_outcomes_and_the_staff_token(backend: ScriptedBackend, step: Step, kind: str) -> None:
+    """The staff view is asked with the staff member's token on the admin path; answers map onto the kinds."""
+    backend.then(step)
+    outcome = await make_client(backend.url).admin_record("BF2026112700001", "staff-token")
+    assert outcome.kind == kind
+    [seen] = backend.seen
+    assert seen.path == "/api/v1/applications/BF2026112700001/admin"
+    assert seen.headers["authorization"] == "Bearer staff-token"
+    if kind == "found":
+        assert outcome.record == {"number": "BF1", "status": "已提交"}
+
+
+async def test_admin_record_backend_down_is_unavailable(closed_port_url: str) -> None:
+    """Nothing listening → unavailable, no exception."""
+    assert (await make_client(closed_port_url).admin_record("BF1", "t")) == AdminOutcome("unavailable")
+
+
+def test_admin_mapping_is_pure() -> None:
+    """A JSON object is the record; anything else on 200 is unreadable."""
+    assert admin_outcome_from_response(200, b'{"a": 1}').record == {"a": 1}
+    assert admin_outcome_from_response(200, b"[1]").kind == "unreadable"
+    assert admin_outcome_from_response(503, b"").kind == "unavailable"
+
+
+async def test_a_slow_backend_never_blocks_the_event_loop(backend: ScriptedBackend) -> None:
+    """While a photo fetch waits 0.6 s for the backend, other coroutines on the loop keep running."""
+    backend.photos["p1"] = b"\xff\xd8JPEG"
+    backend.then(Step(200, raw=b"\xff\xd8JPEG", delay_s=0.6))
+    ticks: List[float] = []
+
+    async def ticker() -> None:
+        """Record the time every 50 ms until cancelled."""
+        while True:
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.05)
+
+    task = asyncio.create_task(ticker())
+    started = time.monotonic()
+    photo = await make_client(backend.url).fetch_photo("p1")
+    task.cancel()
+    assert photo == b"\xff\xd8JPEG" and time.monotonic() - started >= 0.55
+    assert len([t for t in ticks if t > started]) >= 8
+
+
+async def test_a_body_over_the_cap_is_not_read_whole(backend: ScriptedBackend) -> None:
+    """A photo answer larger than the body cap counts as a failed attempt, never as a photo."""
+    backend.then(*[Step(200, raw=b"x" * (MAX_BODY_BYTES + 1)) for _ in range(3)])
+    assert await make_client(backend.url).fetch_photo("big") is None
+    assert len(backend.seen) == 3
+
+
+async def test_the_connection_pool_is_opened_lazily_and_closed(backend: ScriptedBackend) -> None:
+    """Building a client opens nothing; aclose() closes what the first call opened."""
+    client = make_client(backend.url)
+    assert client._http is None
+    await client.fetch_photo("none")
+    assert client._http is not None
+    await client.aclose()
+    assert client._http is None

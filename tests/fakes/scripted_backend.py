@@ -1,4 +1,4 @@
-"""A scriptable stand-in for the intake backend over real HTTP, used by the services tests."""
+"""A scriptable stand-in for the intake backend over real HTTP, and its fixtures (`backend`, `closed_port_url`)."""
 from __future__ import annotations
 
 import json
@@ -7,8 +7,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 from urllib.parse import parse_qs, urlsplit
+
+import pytest
 
 
 @dataclass
@@ -165,3 +167,22 @@ def stop_backend(fake: "ScriptedBackend") -> None:
     fake.server.server_close()
     if fake.thread is not None:
         fake.thread.join(timeout=5)
+
+
+@pytest.fixture
+def backend() -> Iterator[ScriptedBackend]:
+    """A scripted backend listening on a free loopback port for the duration of one test."""
+    fake = start_backend()
+    try:
+        yield fake
+    finally:
+        stop_backend(fake)
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """A loopback URL on which nothing listens."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"

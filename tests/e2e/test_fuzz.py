@@ -18,7 +18,7 @@ from typing import Callable, Dict, List, Tuple
 
 import aiohttp
 
-from bot.channels.rest import SORRY_TEXT
+from reissue import knowledge
 from reissue.parsing.id_number import check_digit
 
 SEED = 20261127
@@ -174,7 +174,7 @@ async def send_conversation(session: aiohttp.ClientSession, url: str, sender: st
             continue
         if status >= 500 or not isinstance(reply, list) or not reply:
             outcome.failures.append(f"{category}: {status} {raw[:80]!r} for {text[:40]!r}")
-        elif any(m.get("text") == SORRY_TEXT for m in reply):
+        elif any(m.get("text") == knowledge.message("channel_sorry") for m in reply):
             outcome.apologies.append(f"{category} ({where}): {text[:40]!r}")
 
 

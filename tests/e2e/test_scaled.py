@@ -20,7 +20,7 @@ import pytest
 import redis
 import requests
 
-from bot.channels.rest import SLOW_DOWN_TEXT, SORRY_TEXT
+from reissue import knowledge
 from scripts.bench import admin_sql as admin
 from scripts.stack import Stack
 from tests.e2e.applicant import APPLICATION, dialogue, synthetic_id
@@ -157,7 +157,8 @@ def test_burst_of_one_sender_over_both_processes_is_serialised(scaled: Scaled) -
     questions = ["补办要登报吗", "补办要交钱吗", "多久能办好", "需要带什么材料", "可以网上办吗", "在哪里办理"]
     with ThreadPoolExecutor(6) as pool:
         replies = list(pool.map(lambda item: scaled.texts(item[0] % 2, sender, item[1]), enumerate(questions)))
-    assert all(reply and SORRY_TEXT not in reply and SLOW_DOWN_TEXT not in reply for reply in replies), replies
+    sorry, slow_down = knowledge.message("channel_sorry"), knowledge.message("channel_slow_down")
+    assert all(reply and sorry not in reply and slow_down not in reply for reply in replies), replies
     events = scaled.events(sender)
     assert sorted(user_texts(events)) == sorted(questions)
     assert_no_doubles(events)

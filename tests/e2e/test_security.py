@@ -14,7 +14,7 @@ from typing import List, Set, Tuple
 import pytest
 import requests
 
-from bot.channels.rest import SLOW_DOWN_TEXT, TOO_BIG_TEXT
+from reissue import knowledge
 from tests.e2e.conftest import PORTS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,7 +101,7 @@ def test_oversized_requests_are_refused_politely(stack) -> None:
     body = json.dumps({"sender": "big-body", "message": "补" * 200_000}).encode()
     response = requests.post(f"{stack.rasa_url}/webhooks/rest/webhook", data=body,
                              headers={"Content-Type": "application/json"}, timeout=60)
-    assert response.status_code == 413 and response.json() == [{"text": TOO_BIG_TEXT}]
+    assert response.status_code == 413 and response.json() == [{"text": knowledge.message("channel_too_big")}]
     assert stack.texts(f"after-big-{uuid.uuid4().hex[:6]}", "补办要登报吗")
 
 
@@ -117,7 +117,8 @@ def test_rate_limit_per_sender_with_a_polite_message(stack) -> None:
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(one, range(35)))
     assert {status for status, _ in results} == {200}
-    slowed = [texts for _, texts in results if texts == [SLOW_DOWN_TEXT]]
+    slow_down = knowledge.message("channel_slow_down")
+    slowed = [texts for _, texts in results if texts == [slow_down]]
     assert len(slowed) == 5, f"{len(slowed)} slowed down"
-    assert all(texts and texts != [SLOW_DOWN_TEXT] for _, texts in results if texts != [SLOW_DOWN_TEXT])
-    assert stack.texts(f"calm-{uuid.uuid4().hex[:8]}", "补办要登报吗") != SLOW_DOWN_TEXT
+    assert all(texts and texts != [slow_down] for _, texts in results if texts != [slow_down])
+    assert stack.texts(f"calm-{uuid.uuid4().hex[:8]}", "补办要登报吗") != slow_down

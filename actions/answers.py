@@ -16,16 +16,8 @@ from reissue.answering.render import completion_text, render_plan
 from reissue.answering.unanswered import unanswered_records
 from reissue.hall import hall_status
 
-START_BUTTON = {"title": "我要申请补办", "payload": "我要申请补办证书"}
-PROGRESS_BUTTON = {"title": "查询办理进度", "payload": "查询补办进度"}
-# Buttons for the action labels of the answer plan the fallback may offer as "did you mean".
-ACTION_BUTTONS = {
-    "start_reissue": START_BUTTON,
-    "check_progress": PROGRESS_BUTTON,
-    "completion_date": {"title": "今天申请哪天能办好", "payload": "今天申请哪天能办好"},
-    "hall_open": {"title": "大厅现在开门吗", "payload": "大厅现在开门吗"},
-    "handoff": {"title": "转人工", "payload": "转人工"},
-}
+# The action labels of the answer plan the fallback may offer as "did you mean" (their buttons: messages.yml).
+ACTION_LABELS = ("start_reissue", "check_progress", "completion_date", "hall_open", "handoff")
 
 
 def faq_button(key: Text) -> Dict[Text, Text]:
@@ -44,7 +36,8 @@ class ActionGreet(Action):
     @fail_safe
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         """Say hello with buttons."""
-        buttons = [faq_button(key) for key in knowledge.hot_topics()] + [START_BUTTON, PROGRESS_BUTTON]
+        topics = [faq_button(key) for key in knowledge.hot_topics()]
+        buttons = topics + [knowledge.button("start_reissue"), knowledge.button("check_progress")]
         dispatcher.utter_message(text=knowledge.message("greet"), buttons=buttons)
         return []
 
@@ -157,7 +150,10 @@ def suggestion_buttons(latest_message: Dict[Text, Any], limit: int = 2) -> List[
     for question in ((latest_message.get("answer_plan") or {}).get("questions") or []):
         for guess in question.get("guesses") or []:
             label = str(guess.get("label") or "")
-            button = faq_button(label) if label in knowledge.faq_entries() else ACTION_BUTTONS.get(label)
+            if label in knowledge.faq_entries():
+                button = faq_button(label)
+            else:
+                button = knowledge.button(label) if label in ACTION_LABELS else None
             if button and button not in buttons:
                 buttons.append(button)
     return buttons[:limit]
@@ -173,7 +169,7 @@ class ActionDefaultAskAffirmation(Action):
     @fail_safe
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         """Offer the likely topics."""
-        buttons = suggestion_buttons(tracker.latest_message) + [{"title": "都不是", "payload": "/deny"}]
+        buttons = suggestion_buttons(tracker.latest_message) + [knowledge.button("none_of_these")]
         dispatcher.utter_message(text=knowledge.message("fallback_choose"), buttons=buttons)
         return []
 

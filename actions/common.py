@@ -8,12 +8,12 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from reissue import knowledge
 from reissue.masking import scrub
 from reissue.parsing.text import normalise, to_simplified
 
 logger = logging.getLogger(__name__)
 
-SORRY = "抱歉，系统刚才出了点小问题，您填写的信息都还在。请再发一次，或稍后再试。"
 UPLOAD_CHANNELS = {"web"}
 
 
@@ -69,7 +69,7 @@ def fail_safe(run: ActionRun) -> ActionRun:
             return await run(self, dispatcher, tracker, domain)
         except Exception as error:  # noqa: BLE001 - the point is to catch everything
             logger.error("action %s failed: %s", self.name(), scrub(repr(error)))
-            dispatcher.utter_message(text=SORRY)
+            dispatcher.utter_message(text=knowledge.message("action_sorry"))
             return []
 
     return wrapper

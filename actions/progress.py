@@ -60,9 +60,9 @@ class ValidateProgressForm(ChineseFormValidationAction):
     def fields(self) -> Dict[Text, Field]:
         """The two fields of the query."""
         return {
-            "progress_number": Field("申请编号", parse_number, find_number,
+            "progress_number": Field(knowledge.message("progress_label_number"), parse_number, find_number,
                                      knowledge.message("progress_help_progress_number")),
-            "progress_id_last4": Field("身份证后4位", parse_last4, find_last4,
+            "progress_id_last4": Field(knowledge.message("progress_label_last4"), parse_last4, find_last4,
                                        knowledge.message("progress_help_progress_id_last4")),
         }
 

@@ -46,7 +46,7 @@ def next_steps_text() -> Text:
     """What happens after submission, with the expected completion date."""
     result = add_working_days(clock.today(), int(knowledge.fact("promised_days")))
     note = f"（{result.note}）" if result.note else ""
-    return knowledge.message("next_steps", date=f"{result.date:%Y年%m月%d日}", note=note)
+    return knowledge.message("next_steps", date=clock.chinese_date(result.date), note=note)
 
 
 def rating_request(tracker: Tracker, reference: Optional[Text]) -> Optional[Dict[Text, Any]]:

@@ -41,6 +41,8 @@ REFERENCE = rf"[{REFERENCE_ALPHABET}]{{{REFERENCE_LENGTH}}}"
 
 # The management number the applicant does not remember is sent as this word.
 CERT_NUMBER_UNKNOWN = "不记得"
+# The specialty the applicant does not know is sent as this word.
+SPECIALTY_UNKNOWN = "不清楚"
 # Answers meaning "I don't know" to a question with a "don't know" option.
 DONT_KNOW_WORDS: Tuple[str, ...] = ("不清楚", "不知道", "不确定", "不记得", "记不得", "记不清", "忘了", "忘记",
                                     "不晓得", "没查过", "不了解")

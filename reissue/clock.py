@@ -17,6 +17,16 @@ def today() -> date:
     return now().date()
 
 
+def chinese_date(day: date) -> str:
+    """A date as the assistant writes it: 2026年12月02日."""
+    return f"{day:%Y年%m月%d日}"
+
+
+def chinese_year_month(value: str) -> str:
+    """An application's year and month ("2015-05") as the assistant writes it: 2015年05月; "" when empty."""
+    return f"{value[:4]}年{value[5:7]}月" if value else ""
+
+
 def local(moment: datetime) -> datetime:
     """`moment` in China's time; a naive datetime is taken to be China's time already."""
     return moment.replace(tzinfo=CHINA) if moment.tzinfo is None else moment.astimezone(CHINA)

@@ -13,8 +13,8 @@ from rasa_sdk.types import DomainDict
 from actions.common import can_upload_photo, fail_safe, first_entity
 from actions.forms.base import QUESTION, ChineseFormValidationAction, Field
 from actions.wiring import backend_client
-from reissue import knowledge
-from reissue.application import DONT_KNOW, FIELD_LABELS, REASON_LABELS
+from reissue import clock, knowledge
+from reissue.application import DONT_KNOW, FIELD_LABELS, REASON_LABELS, SPECIALTY_UNKNOWN
 from reissue.application import find_photo_ref as photo_ref_in
 from reissue.lexicon import Qualification, find_city, find_level, find_qualification, find_specialty, get_qualification
 from reissue.lexicon.documents import named_document
@@ -23,7 +23,6 @@ from reissue.parsing import answers, cert_number, dates, id_number, names, phone
 from reissue.parsing.photo import check_photo
 from reissue.parsing.result import Parsed
 
-UNKNOWN = "不清楚"
 COMMON_QUALIFICATIONS = (
     "一级建造师", "一级造价工程师", "经济专业技术资格", "注册安全工程师", "计算机技术与软件专业技术资格", "执业药师",
 )
@@ -113,7 +112,7 @@ def parse_level(text: Text, tracker: Tracker) -> Parsed:
     level = find_level(text, qualification)
     if qualification and level in qualification.levels:
         return Parsed.success(level)
-    choices = "、".join(qualification.levels) if qualification else "初级、中级、高级"
+    choices = "、".join(qualification.levels) if qualification else knowledge.message("form_levels_any")
     return Parsed.failure("level", knowledge.message("form_error_level", choices=choices))
 
 
@@ -129,7 +128,7 @@ def parse_specialty(text: Text, tracker: Tracker) -> Parsed:
     if known:
         return Parsed.success(known)
     if DONT_KNOW.search(text):
-        return Parsed.success(UNKNOWN)
+        return Parsed.success(SPECIALTY_UNKNOWN)
     cleaned = text.strip(" 。，,.专业是")
     if re.fullmatch(r"[\u4e00-\u9fa5（）()A-Za-z0-9与和、]{2,30}", cleaned):
         return Parsed.success(cleaned)
@@ -350,8 +349,9 @@ class ActionAskLevel(Action):
         """Ask the question."""
         qualification = qualification_of(tracker)
         levels = qualification.levels if qualification else ()
+        name = qualification.name if qualification else knowledge.message("form_certificate_any")
         dispatcher.utter_message(
-            text=knowledge.message("form_ask_level", qualification=qualification.name if qualification else "证书"),
+            text=knowledge.message("form_ask_level", qualification=name),
             buttons=[{"title": level, "payload": level} for level in levels],
         )
         return []
@@ -382,7 +382,7 @@ def summary_lines(slots: Dict[Text, Any], photo_note: Text) -> List[Text]:
     values = {
         "reissue_reason": REASON_LABELS.get(slots.get("reissue_reason") or "", ""),
         "qualification": qualification + (f"（{extras}）" if extras else ""),
-        "obtained": f"{obtained[:4]}年{obtained[5:7]}月" if obtained else "",
+        "obtained": clock.chinese_year_month(obtained),
         "applicant_name": mask_name(slots.get("applicant_name") or ""),
         "id_number": mask_id(slots.get("id_number") or ""),
         "cert_number": slots.get("cert_number") or "",
@@ -415,9 +415,6 @@ class ActionAskConfirmed(Action):
         lines = summary_lines(tracker.current_slot_values(), photo_note(tracker))
         dispatcher.utter_message(
             text=knowledge.message("form_summary", lines="\n".join(lines)),
-            buttons=[
-                {"title": "确认提交", "payload": "确认提交"},
-                {"title": "取消申请", "payload": "取消申请"},
-            ],
+            buttons=[knowledge.button("confirm_submit"), knowledge.button("cancel_application")],
         )
         return []

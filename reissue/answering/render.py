@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from reissue import knowledge
+from reissue import clock, knowledge
 from reissue.answering.plan import ABSTAIN, MAX_ANSWERED, NOT_IN_GUIDE, OTHER_PROVINCE, OUT_OF_SCOPE, UNCLEAR
 from reissue.hall import hall_status
 from reissue.lexicon.documents import load_documents
@@ -44,7 +44,7 @@ def completion_text(start: date) -> str:
     """The expected completion date of an application made on `start`, from the working-day calendar."""
     result = add_working_days(start, int(knowledge.fact("promised_days")))
     note = f"（{result.note}）" if result.note else ""
-    return knowledge.message("completion_date", today=f"{start:%Y年%m月%d日}", date=f"{result.date:%Y年%m月%d日}", note=note)
+    return knowledge.message("completion_date", today=clock.chinese_date(start), date=clock.chinese_date(result.date), note=note)
 
 
 def title_of(label: str) -> str:

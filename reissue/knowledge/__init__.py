@@ -94,6 +94,18 @@ def message(key: str, **extra: object) -> str:
     return _tidy(str(template)).format(**values)
 
 
+@lru_cache(maxsize=1)
+def _buttons() -> Dict[str, Any]:
+    """The quick-reply buttons by key."""
+    return _read_yaml("messages.yml")["buttons"]
+
+
+def button(key: str) -> Dict[str, str]:
+    """One quick-reply button by key: the title shown and the text it sends."""
+    entry = _buttons()[key]
+    return {"title": str(entry["title"]), "payload": str(entry["payload"])}
+
+
 def hot_topics() -> List[str]:
     """The FAQ keys offered as quick replies on greeting."""
     return [str(key) for key in _messages()["hot_topics"]]

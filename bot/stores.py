@@ -2,11 +2,12 @@
 
 Rasa wraps every tracker store in `FailSafeTrackerStore`, which falls back to an in-memory store when the
 real one fails: conversations then live in one process only and vanish on restart, with one log line.
-`ObservedSQLTrackerStore` (use it as `tracker_store.type: bot.stores.ObservedSQLTrackerStore`) records
-each failure, logs it loudly without personal data, and `tracker_store_health()` reports it, probing the
-database, for `GET /webhooks/rest/health`. `AtomicRedisLockStore` (`lock_store.type:
-bot.stores.AtomicRedisLockStore`) changes Redis ticket locks atomically inside Redis (a Lua script), so two
-processes can never serve one sender at the same time.
+`ObservedSQLTrackerStore` (use it as `tracker_store.type: bot.stores.ObservedSQLTrackerStore`, with the
+settings of Rasa's `sql` store) keeps conversations in Rasa's `events` table through Rasa's public
+`TrackerStore` interface only; it records each failure, logs it loudly without personal data, and
+`tracker_store_health()` reports it, probing the database, for `GET /webhooks/rest/health`.
+`AtomicRedisLockStore` (`lock_store.type: bot.stores.AtomicRedisLockStore`) changes Redis ticket locks
+atomically inside Redis (a Lua script), so two processes can never serve one sender at the same time.
 """
 from __future__ import annotations
 
@@ -19,10 +20,15 @@ import time
 import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text, Tuple, TypeVar
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text, Tuple, TypeVar, Union
+from urllib.parse import urlsplit
 
+import sqlalchemy as sa
+import tenacity
+from rasa.core.brokers.broker import EventBroker
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SerializedTrackerAsText, TrackerStore, create_engine_kwargs, validate_port
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
@@ -34,6 +40,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 RECENT_S = 300.0  # failures younger than this keep the health check "degraded" after recovery
 PROBE_TIMEOUT_S = 3.0
+STARTUP_WAIT_S = 60.0  # how long a starting store waits for the database before Rasa gives up
 
 
 class TrackerStoreUnavailable(RuntimeError):
@@ -154,6 +161,21 @@ def event_row(sender_id: Text, event: Event) -> Dict[str, Any]:
     }
 
 
+# Rasa's `events` table (`SQLTrackerStore.SQLEvent`) column for column, so Rasa's own store reads it and
+# databases it created keep working. The optional sequence gives ids on databases without autoincrement (Oracle).
+EVENTS = sa.Table(
+    "events",
+    sa.MetaData(),
+    sa.Column("id", sa.Integer, sa.Sequence("events_seq", optional=True), primary_key=True),
+    sa.Column("sender_id", sa.String(255), nullable=False, index=True),
+    sa.Column("type_name", sa.String(255), nullable=False),
+    sa.Column("timestamp", sa.Float),
+    sa.Column("intent_name", sa.String(255)),
+    sa.Column("action_name", sa.String(255)),
+    sa.Column("data", sa.Text),
+)
+
+
 @dataclass(frozen=True)
 class EventQueries:
     """Rasa's event queries as SQLAlchemy Core statements (compiled once and cached by SQLAlchemy)."""
@@ -161,13 +183,12 @@ class EventQueries:
     latest_session: Any
     all_sessions: Any
     count_latest_session: Any
+    senders: Any
     insert: Any
 
     @classmethod
-    def for_table(cls, table: Any) -> "EventQueries":
+    def for_table(cls, table: sa.Table) -> "EventQueries":
         """The statements on `table`: events of the latest session (or every event) in insertion order."""
-        import sqlalchemy as sa
-
         of_sender = table.c.sender_id == sa.bindparam("sender_id")
         session_start = (
             sa.select(sa.func.max(table.c.timestamp))
@@ -179,19 +200,118 @@ class EventQueries:
             latest_session=sa.select(table.c.data).where(in_latest_session).order_by(table.c.id),
             all_sessions=sa.select(table.c.data).where(of_sender).order_by(table.c.id),
             count_latest_session=sa.select(sa.func.count()).select_from(table).where(in_latest_session),
+            senders=sa.select(table.c.sender_id).distinct(),
             insert=table.insert(),
         )
 
 
-class ObservedSQLTrackerStore(SQLTrackerStore):
-    """Rasa's SQL tracker store that logs every failure at ERROR and keeps counts for the health check."""
+QUERIES = EventQueries.for_table(EVENTS)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        """Connect like `SQLTrackerStore` (which waits for the database), then register for health checks."""
-        super().__init__(*args, **kwargs)
+
+def database_url(
+    dialect: Text, host: Optional[Text], port: Union[int, Text, None], db: Text,
+    username: Optional[Text], password: Optional[Text], query: Optional[Dict[Text, Any]],
+) -> sa.engine.URL:
+    """The URL from Rasa's SQL store settings: `host` is a full SQLAlchemy URL or "host[:port]" with the rest."""
+    if host and "://" in host:
+        return sa.engine.make_url(host)
+    if host:
+        parsed = urlsplit(f"scheme://{host}")
+        host, port = parsed.hostname or host, parsed.port or port
+    return sa.engine.URL.create(dialect, username, password, host, validate_port(port), db, query or {})
+
+
+def create_database(login_url: sa.engine.URL, name: Text) -> None:
+    """Create the PostgreSQL database `name` through `login_url` unless it exists (another process may win the race)."""
+    engine = sa.create_engine(login_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(
+                sa.text("SELECT 1 FROM pg_catalog.pg_database WHERE datname = :name"), {"name": name}
+            ).first()
+            if found is None:
+                connection.execute(sa.text(f"CREATE DATABASE {engine.dialect.identifier_preparer.quote(name)}"))
+    except (sa.exc.ProgrammingError, sa.exc.IntegrityError) as error:
+        logger.warning("tracker store: could not create database %s: %s", name, describe_error(error))
+    finally:
+        engine.dispose()
+
+
+def create_table(engine: sa.engine.Engine) -> None:
+    """Create the `events` table unless it exists; refused DDL is logged, as Rasa does, and left to fail loudly later."""
+    try:
+        EVENTS.metadata.create_all(engine)
+    except sa.exc.ProgrammingError as error:
+        logger.error("tracker store: could not create the events table: %s", describe_error(error))
+
+
+def log_wait(state: tenacity.RetryCallState) -> None:
+    """Log (without SQL or parameters) that the database is not ready and when the next attempt comes."""
+    error = state.outcome.exception() if state.outcome else None
+    pause = state.next_action.sleep if state.next_action else 0.0
+    logger.warning("tracker store: database not ready (%s), attempt %d, next in %.1f s",
+                   describe_error(error) if error else "?", state.attempt_number, pause)
+
+
+def wait_for_database(prepare: Callable[[], None], wait_s: float) -> None:
+    """Run `prepare`, retrying while the database refuses connections (or two processes create the table at once).
+
+    Rasa's SQL store retries every 5 s for ever while it cannot create its database; here the backoff is
+    exponential (0.5 s growing to 5 s, with jitter) and lasts at most `wait_s`, then the last error is raised.
+    """
+    tenacity.Retrying(
+        retry=tenacity.retry_if_exception_type((sa.exc.OperationalError, sa.exc.IntegrityError)),
+        wait=tenacity.wait_exponential_jitter(initial=0.5, max=5.0, jitter=0.5),
+        stop=tenacity.stop_after_delay(wait_s),
+        before_sleep=log_wait,
+        reraise=True,
+    )(prepare)
+
+
+class ObservedSQLTrackerStore(TrackerStore, SerializedTrackerAsText):
+    """A SQL tracker store on Rasa's `events` table that logs every failure at ERROR and keeps counts for the health check.
+
+    Built on Rasa's public `TrackerStore` interface only (its own SQLAlchemy Core engine and table), it takes
+    the endpoints.yml settings of Rasa's `sql` store and writes the rows that store writes, so either reads
+    the other's database. Compared with Rasa's store it reads with Core queries instead of ORM objects,
+    appends a save's new events in one batch, and skips the row count for trackers it loaded itself.
+    """
+
+    def __init__(
+        self,
+        domain: Optional[Domain] = None,
+        dialect: Text = "sqlite",
+        host: Optional[Text] = None,
+        port: Union[int, Text, None] = None,
+        db: Text = "rasa.db",
+        username: Optional[Text] = None,
+        password: Optional[Text] = None,
+        event_broker: Optional[EventBroker] = None,
+        login_db: Optional[Text] = None,
+        query: Optional[Dict[Text, Any]] = None,
+        startup_wait_s: float = STARTUP_WAIT_S,
+        **kwargs: Any,
+    ) -> None:
+        """Connect with Rasa's SQL store settings (`login_db`: create `db` through it), waiting for the database."""
+        super().__init__(domain, event_broker, **kwargs)
+        url = database_url(dialect, host, port, db, username, password, query)
+        if login_db and url.get_backend_name() != "postgresql":
+            logger.warning("tracker store: login_db is only used with PostgreSQL; connecting to %s directly", db)
+            login_db = None
+        login_url: Optional[sa.engine.URL] = None
+        if login_db:
+            url, login_url = url.set(database=db), url.set(database=login_db)
+        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url.drivername))
+
+        def prepare() -> None:
+            """Create the database (when asked to) and the table."""
+            if login_url is not None:
+                create_database(login_url, db)
+            create_table(self.engine)
+
+        wait_for_database(prepare, float(startup_wait_s))
         self.stored = StoredCounts()
-        self.queries = EventQueries.for_table(self.SQLEvent.__table__)
-        self.health = StoreHealth(name=f"sql:{self.engine.url.get_backend_name()}/{self.engine.url.database}")
+        self.health = StoreHealth(name=f"sql:{url.get_backend_name()}/{url.database}")
         _registry().add(self)
         logger.info("tracker store: %s (observed)", self.health.name)
 
@@ -212,61 +332,61 @@ class ObservedSQLTrackerStore(SQLTrackerStore):
         return result
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
-        """The tracker of the latest session, observed."""
-        tracker = await self._observed("retrieve", lambda: SQLTrackerStore.retrieve(self, sender_id))
+        """The tracker of the latest session (None when the sender has no events), observed."""
+        tracker = await self._observed("retrieve", lambda: self._read(sender_id, QUERIES.latest_session))
         if tracker is not None:
             self.stored.remember(tracker)
         return tracker
 
     async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
         """The tracker of every session, observed."""
-        return await self._observed(
-            "retrieve_full_tracker", lambda: SQLTrackerStore.retrieve_full_tracker(self, conversation_id)
-        )
+        return await self._observed("retrieve_full_tracker", lambda: self._read(conversation_id, QUERIES.all_sessions))
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Append the tracker's new events, observed."""
+        """Stream the tracker's new events to the event broker and append them to the table, observed."""
         await self._observed("save", lambda: self._append(tracker))
         self.stored.remember(tracker)
 
-    async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
-        """The sender's events (latest session or all) in one Core query, as a tracker; None when there are none."""
-        query = self.queries.all_sessions if fetch_events_from_all_sessions else self.queries.latest_session
+    async def keys(self) -> Iterable[Text]:
+        """Every sender id, observed."""
+        return await self._observed("keys", self._sender_ids)
+
+    async def _read(self, sender_id: Text, query: Any) -> Optional[DialogueStateTracker]:
+        """The sender's events selected by `query` in one Core query, as a tracker; None when there are none."""
         with self.engine.connect() as connection:
             rows = connection.execute(query, {"sender_id": sender_id}).scalars().all()
-        if not rows or not self.domain:
+        if not rows:
             return None
         return DialogueStateTracker.from_dict(sender_id, [json.loads(data) for data in rows], self.domain.slots)
 
     async def _append(self, tracker: DialogueStateTracker) -> None:
-        """Stream the tracker's events, then insert the new ones as one batch (one round trip on PostgreSQL).
+        """Stream the tracker's new events, then insert them as one batch (one round trip on PostgreSQL).
 
         Rasa's own `save` adds one ORM object per event and flushes them one INSERT at a time; the rows are
         the same here.
         """
         await self.stream_events(tracker)
         with self.engine.begin() as connection:
-            rows = [event_row(tracker.sender_id, event) for event in self._additional_events(connection, tracker)]
+            rows = [event_row(tracker.sender_id, event) for event in self._unsaved_events(connection, tracker)]
             if rows:
-                connection.execute(self.queries.insert, rows)
+                connection.execute(QUERIES.insert, rows)
 
-    def _additional_events(self, connection: Any, tracker: DialogueStateTracker) -> Iterable:
-        """The events not stored yet: after the known count, else after the count in the database."""
+    def _unsaved_events(self, connection: sa.engine.Connection, tracker: DialogueStateTracker) -> Iterable[Event]:
+        """The events not stored yet: after the known count, else after the count of the latest session's rows."""
         known = self.stored.known(tracker)
         if known is None:
-            known = connection.execute(self.queries.count_latest_session, {"sender_id": tracker.sender_id}).scalar()
+            known = connection.execute(QUERIES.count_latest_session, {"sender_id": tracker.sender_id}).scalar()
         return itertools.islice(tracker.events, known, len(tracker.events))
 
-    async def keys(self) -> Iterable[Text]:
-        """Every sender id, observed."""
-        return await self._observed("keys", lambda: SQLTrackerStore.keys(self))
+    async def _sender_ids(self) -> List[Text]:
+        """Every sender id in the table."""
+        with self.engine.connect() as connection:
+            return list(connection.execute(QUERIES.senders).scalars())
 
     def ping(self) -> None:
         """One round trip to the database (raises when it does not answer)."""
-        import sqlalchemy as sa
-
         with self.engine.connect() as connection:
-            connection.execute(sa.text("SELECT 1 FROM events LIMIT 1"))
+            connection.execute(sa.select(sa.literal(1)).select_from(EVENTS).limit(1))
 
     async def probe(self, timeout_s: float = PROBE_TIMEOUT_S) -> bool:
         """Ping the database now, counting a failure like any other; True when it answered."""

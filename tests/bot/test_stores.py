@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import deque
 from pathlib import Path
@@ -9,10 +10,13 @@ from typing import Iterator, List
 
 import pytest
 import sqlalchemy as sa
-from rasa.core.tracker_store import FailSafeTrackerStore
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import FailSafeTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.exceptions import ConnectionException
+from rasa.utils.endpoints import EndpointConfig
 
 from bot.stores import (
     AtomicRedisLockStore,
@@ -153,6 +157,52 @@ async def test_recovery_is_seen_by_the_probe_and_reported_as_degraded(store: Obs
     assert (await store.retrieve("dave")).sender_id == "dave"
 
 
+class RecordingBroker(EventBroker):
+    """An event broker that keeps what it is given."""
+
+    def __init__(self) -> None:
+        """Nothing published yet."""
+        self.published: List[dict] = []
+
+    def publish(self, event: dict) -> None:
+        """Keep the event."""
+        self.published.append(event)
+
+
+async def test_each_new_event_is_streamed_to_the_event_broker_once(tmp_path: Path) -> None:
+    """Saving the same tracker again publishes only what was added since, with the sender id."""
+    broker = RecordingBroker()
+    store = ObservedSQLTrackerStore(domain=Domain.empty(), host=f"sqlite:///{tmp_path / 'trackers.db'}", event_broker=broker)
+    tracker = tracker_with("erin", "你好")
+    await store.save(tracker)
+    await store.save(tracker)
+    tracker.update(ActionExecuted("utter_greet"))
+    await store.save(tracker)
+    assert [(e["sender_id"], e["event"]) for e in broker.published] == [("erin", "action"), ("erin", "user"), ("erin", "action")]
+    assert broker.published[-1]["name"] == "utter_greet"
+
+
+def test_a_starting_store_waits_for_its_database(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The database cannot be opened at first (its folder appears 0.3 s later): the store waits, then works."""
+    folder = tmp_path / "later"
+    timer = threading.Timer(0.3, folder.mkdir)
+    timer.start()
+    with caplog.at_level(logging.WARNING, logger="bot.stores"):
+        store = ObservedSQLTrackerStore(domain=Domain.empty(), host=f"sqlite:///{folder / 'trackers.db'}", startup_wait_s=20)
+    timer.join()
+    assert "database not ready" in caplog.text and store.ping() is None
+
+
+def test_a_database_that_never_comes_stops_rasa_from_starting(tmp_path: Path) -> None:
+    """After `startup_wait_s` Rasa's factory reports that it cannot connect, instead of waiting for ever."""
+    config = EndpointConfig(url=f"sqlite:///{tmp_path / 'missing' / 'trackers.db'}",
+                            type="bot.stores.ObservedSQLTrackerStore", startup_wait_s="0.2")
+    started = time.monotonic()
+    with pytest.raises(ConnectionException, match="Cannot connect to tracker store"):
+        TrackerStore.create(config, domain=Domain.empty())
+    assert time.monotonic() - started < 5
+
+
 def test_describe_error_drops_sql_and_parameters() -> None:
     """SQLAlchemy's message carries the statement and parameters; only the first line's cause is kept."""
     error = sa.exc.OperationalError("INSERT INTO events VALUES (?)", (f"{ID_NUMBER} 13800138000",), Exception("boom"))
@@ -194,7 +244,6 @@ def test_atomic_lock_store_never_hands_out_a_ticket_twice() -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     import redis
-    from rasa.utils.endpoints import EndpointConfig
 
     from bot.stores import AtomicRedisLockStore
 

@@ -11,7 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import fail_safe
 from actions.forms.base import ChineseFormValidationAction, Field
-from actions.services.outbox import PENDING
+from actions.services.outbox import DEAD, PENDING, REJECTED
 from actions.wiring import backend_client, outbox
 from reissue import knowledge
 from reissue.application import find_application_number, find_reference, is_application_number
@@ -70,14 +70,17 @@ class ValidateProgressForm(ChineseFormValidationAction):
 async def status_text(number: Text, last4: Text) -> Text:
     """Look the application up and describe where it stands (the same words for any mismatch)."""
     if not is_application_number(number):
-        record = outbox().find_by_reference(number)
-        if record is None:
+        box = outbox()
+        record = box.find_by_reference(number)
+        if record is None or not box.matches_id(record, last4):
             return knowledge.message("progress_not_found")
         if record.status == PENDING:
-            stored_id = str((record.application or {}).get("id_number") or "")
-            if not stored_id.upper().endswith(last4):
-                return knowledge.message("progress_not_found")
-            return knowledge.message("progress_queued", reference=number)
+            return knowledge.message("progress_queued", reference=record.reference)
+        if record.status == REJECTED:
+            reason = record.message or knowledge.message("submit_rejected_default")
+            return knowledge.message("progress_rejected", reference=record.reference, reason=reason)
+        if record.status == DEAD:
+            return knowledge.message("progress_dead", reference=record.reference)
         if not record.number:
             return knowledge.message("progress_not_found")
         number = record.number
@@ -87,6 +90,8 @@ async def status_text(number: Text, last4: Text) -> Text:
         if outcome.reason:
             lines.append(knowledge.message("progress_review_reason", reason=outcome.reason))
         return "\n".join(lines)
+    if outcome.kind == "locked":
+        return knowledge.message("progress_locked")
     if outcome.kind == "unavailable":
         return knowledge.message("progress_unavailable")
     return knowledge.message("progress_not_found")

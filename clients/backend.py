@@ -25,7 +25,7 @@ from reissue.masking import scrub
 logger = logging.getLogger(__name__)
 
 SUBMIT_KINDS = ("submitted", "duplicate", "rejected", "unavailable")
-STATUS_KINDS = ("found", "not_found", "unavailable")
+STATUS_KINDS = ("found", "not_found", "locked", "unavailable")
 ADMIN_KINDS = ("found", "not_found", "forbidden", "unreadable", "unavailable")
 
 # Status codes worth another attempt: the server may well answer next time.
@@ -411,6 +411,9 @@ class HttpBackendClient:
         try:
             answer = await self._call("GET", f"/api/v1/applications/{quote(number, safe='')}", params={"id_last4": id_last4})
         except GaveUp as exc:
+            if exc.status == 429:  # too many wrong guesses for this number: locked for a while
+                logger.warning("backend status query refused: too many attempts for this application number")
+                return StatusOutcome("locked", message=scrub(exc))
             logger.warning("backend status query unavailable: %s", scrub(exc))
             return StatusOutcome("unavailable", message=scrub(exc))
         outcome = status_outcome_from_response(answer.status, answer.body)

@@ -78,6 +78,10 @@ class Settings:
     rest_intent_payloads: str = "greet,deny,affirm"
     action_keep_alive_s: float = 60.0
     wechat_state_redis_url: str = ""
+    outbox_key: str = "dev-outbox-key"
+    outbox_key_previous: str = ""
+    outbox_dead_after_s: float = 72 * 3600.0
+    outbox_dead_retention_s: float = 30 * 86400.0
 
 
 def get_settings() -> Settings:
@@ -102,6 +106,10 @@ def get_settings() -> Settings:
         backend_max_total_s=_float("REISSUE_BACKEND_MAX_TOTAL", 20.0),
         outbox_retry_base_s=_float("OUTBOX_RETRY_BASE", 30.0),
         outbox_worker_interval_s=_float("OUTBOX_WORKER_INTERVAL", 5.0),
+        outbox_key=_env("OUTBOX_KEY", "dev-outbox-key"),
+        outbox_key_previous=_env("OUTBOX_KEY_PREVIOUS", ""),
+        outbox_dead_after_s=_float("OUTBOX_DEAD_AFTER_HOURS", 72.0) * 3600.0,
+        outbox_dead_retention_s=_float("OUTBOX_DEAD_RETENTION_DAYS", 30.0) * 86400.0,
         cors_origins=_env("CORS_ORIGINS", "http://127.0.0.1:8080,http://localhost:8080"),
         upload_dir=Path(_env("UPLOAD_DIR", str(var_dir / "uploads"))),
         var_dir=var_dir,

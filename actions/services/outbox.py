@@ -1,6 +1,13 @@
-"""Durable outbox: an application is stored before it is sent and delivered once, under its own key."""
+"""Durable outbox: an application is stored before it is sent and delivered once, under its own key.
+
+The application is kept sealed (reissue.sealing, key OUTBOX_KEY) and only until it is delivered or refused;
+`sweep` purges every finished row and moves rows that could not be delivered for too long to a dead-letter
+state, with an alert line in the log.
+"""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import secrets
@@ -8,7 +15,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from sqlalchemy import (
     Column,
@@ -18,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    case,
     create_engine,
     event,
     or_,
@@ -30,12 +38,16 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from clients.backend import BackendClient, SubmitOutcome
 from reissue.application import REFERENCE_ALPHABET, REFERENCE_LENGTH
 from reissue.masking import scrub
+from reissue.sealing import InvalidToken, seal, unseal
 
 logger = logging.getLogger(__name__)
 
 PENDING = "pending"
 DELIVERED = "delivered"
 REJECTED = "rejected"
+DEAD = "dead"  # could not be delivered for too long: a person must look at it
+TERMINAL = (DELIVERED, REJECTED)
+SEAL_CONTEXT = b"outbox-payload-v1"
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,7 @@ class OutboxRecord:
     next_attempt_at: float
     claimed_until: Optional[float]
     delivered_at: Optional[float]
+    id_check: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +122,8 @@ def build_table(metadata: MetaData, name: str = "outbox", schema: Optional[str] 
         Column("claimed_until", Float, nullable=True),
         Column("claim_token", String(32), nullable=True),
         Column("delivered_at", Float, nullable=True),
+        # HMAC of the key and the ID number's last four: checks a progress query after the data is purged.
+        Column("id_check", String(64), nullable=True),
         schema=schema,
     )
 
@@ -155,9 +170,13 @@ class Outbox:
         first_try_grace_s: float = 15.0,
         retry_base_s: Optional[float] = None,
         clock: Callable[[], float] = time.time,
+        secret: Optional[str] = None,
+        previous_secret: Optional[str] = None,
     ) -> None:
-        """Remember where the outbox lives; the engine and table are created on first use."""
+        """Remember where the outbox lives and its sealing secret; the engine and table are created on first use."""
         self._url = url
+        self._secret = secret
+        self._previous_secret = previous_secret
         self._engine = engine
         self._metadata = MetaData()
         self.table = build_table(self._metadata, table_name, schema)
@@ -194,6 +213,25 @@ class Outbox:
 
             if not inspect(self._engine).has_table(self.table.name, schema=self.table.schema):
                 raise
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Add the columns a table created by an older version lacks (nullable ones only)."""
+        from sqlalchemy import inspect
+
+        assert self._engine is not None
+        present = {column["name"] for column in inspect(self._engine).get_columns(self.table.name, schema=self.table.schema)}
+        for column in self.table.columns:
+            if column.name not in present and column.nullable:
+                name = self.table.name if self.table.schema is None else f'{self.table.schema}"."{self.table.name}'
+                ddl = f'ALTER TABLE "{name}" ADD COLUMN {column.name} {column.type.compile(self._engine.dialect)}'
+                try:
+                    with self._engine.begin() as conn:
+                        conn.exec_driver_sql(ddl)
+                except SQLAlchemyError:
+                    if column.name not in {c["name"] for c in inspect(self._engine).get_columns(self.table.name,
+                                                                                             schema=self.table.schema)}:
+                        raise
 
     @property
     def lease_s(self) -> float:
@@ -214,6 +252,54 @@ class Outbox:
             self._retry_base_s = get_settings().outbox_retry_base_s
         return self._retry_base_s
 
+    def _secrets(self) -> Tuple[str, str]:
+        """The sealing secret and the previous one (rotation), from the settings unless given."""
+        if self._secret is None:
+            from reissue.settings import get_settings
+
+            settings = get_settings()
+            self._secret = settings.outbox_key
+            self._previous_secret = settings.outbox_key_previous if self._previous_secret is None else self._previous_secret
+        return self._secret, self._previous_secret or ""
+
+    def _seal(self, application: Dict[str, Any]) -> str:
+        """The application as stored: canonical JSON, sealed."""
+        return seal(serialize_application(application), self._secrets()[0], SEAL_CONTEXT)
+
+    def _open(self, payload: Optional[str]) -> Optional[Dict[str, Any]]:
+        """The stored application, or None when there is none or it is unreadable; InvalidToken for a wrong key."""
+        if payload is None:
+            return None
+        if payload.startswith("{"):  # a row stored before sealing existed
+            text = payload
+        else:
+            secret, previous = self._secrets()
+            text = unseal(payload, secret, SEAL_CONTEXT, previous=[previous])
+        try:
+            application = json.loads(text)
+        except ValueError:
+            return None
+        return application if isinstance(application, dict) else None
+
+    def id_check(self, key: str, id_number: str) -> str:
+        """The row's check value for an ID number's last four characters (keyed: useless without OUTBOX_KEY)."""
+        message = f"{key}:{str(id_number or '').strip().upper()[-4:]}".encode()
+        return hmac.new(self._secrets()[0].encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+    def matches_id(self, record: OutboxRecord, last4: str) -> bool:
+        """Whether `last4` are the last four characters of the ID number the row was stored with."""
+        if record.id_check:
+            return hmac.compare_digest(record.id_check, self.id_check(record.key, last4))
+        stored = str((record.application or {}).get("id_number") or "").upper()
+        return bool(stored) and stored.endswith(str(last4 or "").strip().upper())
+
+    def _open_quietly(self, payload: Optional[str]) -> Optional[Dict[str, Any]]:
+        """Like `_open`, None also for a wrong key (for reading rows back)."""
+        try:
+            return self._open(payload)
+        except InvalidToken:
+            return None
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         if self._engine is not None:
@@ -227,7 +313,8 @@ class Outbox:
         With a caller's `key` (e.g. derived from the confirming message), putting the same key again returns
         the stored row instead of a second one, so a re-run action can never file twice.
         """
-        payload = serialize_application(application)
+        payload = self._seal(application)
+        id_number = str(application.get("id_number") or "")
         if key is not None:
             existing = self.get(key)
             if existing is not None:
@@ -242,6 +329,7 @@ class Outbox:
                     conn.execute(
                         t.insert().values(
                             key=key, reference=reference, status=PENDING, payload=payload, attempts=0,
+                            id_check=self.id_check(key, id_number) if id_number else None,
                             created_at=now, updated_at=now, next_attempt_at=now + self._grace_s,
                         )
                     )
@@ -293,10 +381,13 @@ class Outbox:
         with self.engine.connect() as conn:
             row = conn.execute(select(t.c.payload, t.c.attempts).where(t.c.key == key)).one()
         try:
-            application = json.loads(row.payload) if row.payload is not None else None
-        except ValueError:
-            application = None
-        if not isinstance(application, dict):
+            application = self._open(row.payload)
+        except InvalidToken:
+            outcome = SubmitOutcome("unavailable", message="sealed under another key: check OUTBOX_KEY / OUTBOX_KEY_PREVIOUS")
+            self._record(key, token, outcome, row.attempts)
+            logger.error("OUTBOX KEY MISMATCH: row %s… cannot be opened with OUTBOX_KEY; it stays pending", key[:8])
+            return DeliveryResult(outcome, False)
+        if application is None:
             outcome = SubmitOutcome("rejected", message="stored application is missing or unreadable")
             self._record(key, token, outcome, row.attempts)
             logger.error("outbox row %s… has no usable payload; marked rejected", key[:8])
@@ -351,14 +442,51 @@ class Outbox:
         else:
             logger.info("outbox row %s… → %s (attempt %d)", key[:8], outcome.kind, attempts)
 
+    def sweep(self, dead_after_s: Optional[float] = None, dead_retention_s: Optional[float] = None) -> Dict[str, int]:
+        """Purge every finished row still holding data, dead-letter rows pending too long, purge old dead rows."""
+        if dead_after_s is None or dead_retention_s is None:
+            from reissue.settings import get_settings
+
+            settings = get_settings()
+            dead_after_s = settings.outbox_dead_after_s if dead_after_s is None else dead_after_s
+            dead_retention_s = settings.outbox_dead_retention_s if dead_retention_s is None else dead_retention_s
+        t, now = self.table, self._clock()
+        with self.engine.begin() as conn:
+            purged = conn.execute(
+                update(t).where(t.c.status.in_(TERMINAL), t.c.payload.is_not(None)).values(**self._purged_values(now))
+            ).rowcount
+            dying = conn.execute(
+                select(t.c.key, t.c.reference, t.c.attempts, t.c.created_at).where(
+                    t.c.status == PENDING, t.c.created_at < now - dead_after_s,
+                    or_(t.c.claimed_until.is_(None), t.c.claimed_until < now),
+                )
+            ).all()
+            for row in dying:
+                conn.execute(update(t).where(t.c.key == row.key, t.c.status == PENDING)
+                             .values(status=DEAD, updated_at=now, claimed_until=None, claim_token=None))
+                logger.error(
+                    "OUTBOX DEAD LETTER: application %s… (reference %s) not delivered after %d attempt(s) in %.0f h; "
+                    "a person must deliver or refuse it (the applicant is told to call the hotline when asking)",
+                    row.key[:8], row.reference, row.attempts, (now - row.created_at) / 3600,
+                )
+            expired = conn.execute(
+                update(t).where(t.c.status == DEAD, t.c.payload.is_not(None), t.c.updated_at < now - dead_retention_s)
+                .values(payload=None, updated_at=now)
+            ).rowcount
+        return {"purged": int(purged), "dead": len(dying), "dead_purged": int(expired)}
+
+    def _purged_values(self, now: float) -> Dict[str, Any]:
+        """What a purge writes: no application, no error; a refusal keeps its (masked) reason for the applicant."""
+        t = self.table
+        return {"payload": None, "last_error": None, "updated_at": now,
+                "message": case((t.c.status == REJECTED, t.c.message), else_=None)}
+
     def purge_personal_data(self, key: str) -> bool:
-        """Drop the application and messages of a delivered or rejected row; keep key, reference, number, status."""
+        """Drop the application of a delivered or rejected row; keep key, reference, number, status, a refusal's reason."""
         t = self.table
         with self.engine.begin() as conn:
             result = conn.execute(
-                update(t)
-                .where(t.c.key == key, t.c.status.in_([DELIVERED, REJECTED]))
-                .values(payload=None, message=None, last_error=None, updated_at=self._clock())
+                update(t).where(t.c.key == key, t.c.status.in_(TERMINAL)).values(**self._purged_values(self._clock()))
             )
         return result.rowcount == 1
 
@@ -368,14 +496,14 @@ class Outbox:
         """The row with this key, or None."""
         with self.engine.connect() as conn:
             row = conn.execute(select(self.table).where(self.table.c.key == key)).first()
-        return _to_record(row) if row is not None else None
+        return _to_record(row, self._open_quietly) if row is not None else None
 
     def find_by_reference(self, reference: str) -> Optional[OutboxRecord]:
         """The row with this applicant-facing reference (case-insensitive), or None."""
         reference = (reference or "").strip().upper()
         with self.engine.connect() as conn:
             row = conn.execute(select(self.table).where(self.table.c.reference == reference)).first()
-        return _to_record(row) if row is not None else None
+        return _to_record(row, self._open_quietly) if row is not None else None
 
     def pending(self, limit: int = 100, *, due_only: bool = False) -> List[OutboxRecord]:
         """Pending rows, oldest first; with due_only, only those a worker should try now."""
@@ -388,7 +516,7 @@ class Outbox:
             )
         query = query.order_by(t.c.created_at, t.c.key).limit(limit)
         with self.engine.connect() as conn:
-            return [_to_record(row) for row in conn.execute(query)]
+            return [_to_record(row, self._open_quietly) for row in conn.execute(query)]
 
     def counts(self) -> Dict[str, int]:
         """How many rows are in each status (for monitoring)."""
@@ -400,16 +528,12 @@ class Outbox:
         return {status: int(n) for status, n in rows}
 
 
-def _to_record(row: Any) -> OutboxRecord:
-    """Turn a result row into an OutboxRecord."""
+def _to_record(row: Any, open_payload: Callable[[Optional[str]], Optional[Dict[str, Any]]]) -> OutboxRecord:
+    """Turn a result row into an OutboxRecord, the application opened with `open_payload`."""
     m = row._mapping
-    try:
-        application = json.loads(m["payload"]) if m["payload"] is not None else None
-    except ValueError:
-        application = None
     return OutboxRecord(
-        key=m["key"], reference=m["reference"], status=m["status"], application=application,
+        key=m["key"], reference=m["reference"], status=m["status"], application=open_payload(m["payload"]),
         number=m["number"], message=m["message"], attempts=int(m["attempts"] or 0), last_error=m["last_error"],
         created_at=m["created_at"], updated_at=m["updated_at"], next_attempt_at=m["next_attempt_at"],
-        claimed_until=m["claimed_until"], delivered_at=m["delivered_at"],
+        claimed_until=m["claimed_until"], delivered_at=m["delivered_at"], id_check=m["id_check"],
     )

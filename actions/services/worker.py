@@ -54,6 +54,9 @@ async def run_worker(
     while not stop_event.is_set():
         try:
             n = await deliver_pending(outbox, client, limit=limit, stop_event=stop_event)
+            swept = outbox.sweep()
+            if any(swept.values()):
+                logger.info("outbox sweep: %s", swept)
         except Exception as exc:  # noqa: BLE001 - keep going: the database or backend may come back
             logger.error("outbox worker pass failed: %s: %s", type(exc).__name__, scrub(exc)[:300])
         else:
@@ -74,7 +77,8 @@ async def serve(interval_s: float, once: bool) -> int:
     try:
         if once:
             n = await deliver_pending(outbox, client)
-            logger.info("delivered %d application(s); %s", n, outbox.counts())
+            swept = outbox.sweep()
+            logger.info("delivered %d application(s); swept %s; %s", n, swept, outbox.counts())
             return 0
         stop_event = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from actions.progress import ActionCheckProgress, find_last4, find_number, status_text
-from clients.backend import StatusOutcome
+from clients.backend import StatusOutcome, SubmitOutcome
 from reissue import knowledge
 
 NUMBER = "BF2026112700001"
@@ -35,6 +35,30 @@ async def test_queued_application_found_by_reference_only_with_matching_id(known
     item = temp_outbox.put({"id_number": "37010219900307123X", "applicant_name": "张三"})
     assert "等待补交" in await status_text(item.reference, "123X")
     assert await status_text(item.reference, "9999") == knowledge.message("progress_not_found")
+
+
+async def test_a_refused_queued_application_says_why(known, temp_outbox) -> None:
+    """A queued application the backend later refused tells its reason (not "nothing found"), and only to its owner."""
+    item = temp_outbox.put({"id_number": "37010219900307123X", "applicant_name": "张三"})
+    known.script_submit(SubmitOutcome("rejected", message="照片不是本人"))
+    await temp_outbox.deliver(item.key, known)
+    temp_outbox.sweep()
+    text = await status_text(item.reference, "123x")
+    assert "没有被办理系统受理" in text and "照片不是本人" in text and item.reference in text
+    assert await status_text(item.reference, "9999") == knowledge.message("progress_not_found")
+
+
+async def test_a_dead_letter_sends_to_the_hotline(known, temp_outbox) -> None:
+    """A queued application that could not be delivered for too long is named as such, with the hotline."""
+    item = temp_outbox.put({"id_number": "37010219900307123X"})
+    temp_outbox.sweep(dead_after_s=-1, dead_retention_s=86400)
+    assert await status_text(item.reference, "123X") == knowledge.message("progress_dead", reference=item.reference)
+
+
+async def test_a_locked_number_is_answered_politely(known, temp_outbox) -> None:
+    """Too many wrong guesses (the backend answers 429): a polite "try again in an hour", not "not found"."""
+    known.script_status(StatusOutcome("locked"))
+    assert await status_text(NUMBER, "123X") == knowledge.message("progress_locked")
 
 
 @pytest.mark.parametrize("text", ["申请编号bf2026112700001", "BF2026112700001", "查一下 BF2026112700001 进度"])

@@ -266,6 +266,14 @@ async def test_get_status_retries_5xx_then_finds(backend: ScriptedBackend) -> No
     assert len(backend.seen) == 2
 
 
+async def test_get_status_locked_after_too_many_guesses(backend: ScriptedBackend) -> None:
+    """429 with a Retry-After of an hour → locked at once (no waiting, no retry): the bot says so politely."""
+    backend.then(Step(429, {"error": "too_many_attempts"}, headers={"Retry-After": "3600"}))
+    sleeps = Sleeps()
+    assert (await make_client(backend.url, sleeps).get_status("BF2026112700001", "1234")).kind == "locked"
+    assert sleeps.calls == [] and len(backend.seen) == 1
+
+
 @pytest.mark.parametrize("raw", [b"not json", b'{"number": "A1"}', b'{"number": "A1", "status": "x", "timeline": 5}'])
 async def test_get_status_garbage_is_unavailable(backend: ScriptedBackend, raw: bytes) -> None:
     """A 200 without the expected fields → unavailable."""

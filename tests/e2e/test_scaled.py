@@ -191,7 +191,7 @@ def test_process_killed_mid_form_is_invisible(scaled: Scaled, stack) -> None:
 
 
 def test_outbox_on_postgresql_takes_the_submit_actions_keys(scaled: Scaled) -> None:
-    """The production outbox (PostgreSQL) stores an application under the key the submit action derives."""
+    """An outbox on PostgreSQL (OUTBOX_URL may point there) stores an application under the submit action's key."""
     from rasa_sdk import Tracker
 
     from actions.services.outbox import Outbox

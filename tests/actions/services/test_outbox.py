@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Dict, List
 import pytest
 
 from actions.services.outbox import (
+    DEAD,
     DELIVERED,
     PENDING,
     REFERENCE_ALPHABET,
@@ -364,3 +365,105 @@ def test_put_with_the_same_key_returns_the_stored_row(tmp_path) -> None:
     assert first == second
     assert box.counts().get("pending") == 1
     box.dispose()
+
+
+# ------------------------------------------------------------------ sealed at rest, swept, dead letters
+
+
+def _raw_rows(outbox: Outbox) -> List[Dict[str, Any]]:
+    """Every row as the database holds it."""
+    from sqlalchemy import select
+
+    with outbox.engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(select(outbox.table))]
+
+
+def test_the_application_is_sealed_at_rest(outbox_target: OutboxTarget) -> None:
+    """No name, ID number or phone in any column of the stored row; reading it back gives the application."""
+    outbox = outbox_target.open()
+    item = outbox.put(APPLICATION)
+    flat = repr(_raw_rows(outbox))
+    for secret in (APPLICATION["name"], APPLICATION["id_number"], APPLICATION["phone"], "002X"):
+        assert secret not in flat
+    assert outbox.get(item.key).application == APPLICATION  # type: ignore[union-attr]
+
+
+async def test_a_wrong_key_keeps_the_row_pending_and_whole(outbox_target: OutboxTarget, caplog: pytest.LogCaptureFixture) -> None:
+    """Opened with another OUTBOX_KEY the row is neither sent, refused nor purged; the right key delivers it."""
+    item = outbox_target.open(secret="right").put(APPLICATION)
+    wrong = outbox_target.open(secret="wrong")
+    fake = FakeBackendClient()
+    outcome = await wrong.deliver(item.key, fake)
+    assert outcome.kind == "unavailable" and fake.calls == []
+    assert "OUTBOX KEY MISMATCH" in caplog.text
+    assert wrong.sweep() == {"purged": 0, "dead": 0, "dead_purged": 0}
+    rotated = outbox_target.open(secret="new", previous_secret="right", clock=lambda: time.time() + 3600)
+    assert (await rotated.deliver(item.key, fake)).kind == "submitted"
+    assert fake.calls[0].args[0] == APPLICATION
+
+
+def test_a_row_stored_before_sealing_is_still_read(outbox_target: OutboxTarget) -> None:
+    """A plaintext payload written by an older version is opened as it is."""
+    outbox = outbox_target.open()
+    item = outbox.put(APPLICATION)
+    with outbox.engine.begin() as conn:
+        conn.execute(outbox.table.update().values(payload=serialize_application(APPLICATION)))
+    assert outbox.get(item.key).application == APPLICATION  # type: ignore[union-attr]
+
+
+async def test_sweep_purges_every_finished_row_and_keeps_a_refusal_reason(outbox_target: OutboxTarget) -> None:
+    """Delivered-but-not-purged and rejected rows lose their data; the refusal's masked reason stays."""
+    outbox = outbox_target.open()
+    delivered, rejected, pending = (outbox.put({**APPLICATION, "n": i}) for i in range(3))
+    await outbox.deliver(delivered.key, FakeBackendClient())  # the process "died" before purging
+    await outbox.deliver(rejected.key, FakeBackendClient().script_submit(SubmitOutcome("rejected", message="照片不合格")))
+    assert outbox.sweep() == {"purged": 2, "dead": 0, "dead_purged": 0}
+    rows = {row["key"]: row for row in _raw_rows(outbox)}
+    assert rows[delivered.key]["payload"] is None and rows[rejected.key]["payload"] is None
+    assert rows[rejected.key]["message"] == "照片不合格"
+    assert rows[pending.key]["payload"] is not None
+    assert outbox.sweep()["purged"] == 0
+
+
+def test_sweep_moves_old_pending_rows_to_dead_letters_with_an_alert(outbox_target: OutboxTarget, clock: Clock,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    """A row pending longer than dead_after becomes dead (logged as an alert); its data goes after the retention."""
+    outbox = outbox_target.open(clock=clock)
+    item = outbox.put(APPLICATION)
+    assert outbox.sweep(dead_after_s=3600, dead_retention_s=86400)["dead"] == 0
+    clock.advance(3601)
+    assert outbox.sweep(dead_after_s=3600, dead_retention_s=86400)["dead"] == 1
+    record = outbox.get(item.key)
+    assert record is not None and record.status == DEAD and record.application == APPLICATION
+    assert "OUTBOX DEAD LETTER" in caplog.text and APPLICATION["id_number"] not in caplog.text
+    assert outbox.pending() == []
+    clock.advance(86401)
+    assert outbox.sweep(dead_after_s=3600, dead_retention_s=86400)["dead_purged"] == 1
+    assert outbox.get(item.key).application is None  # type: ignore[union-attr]
+
+
+def test_the_id_check_survives_the_purge(outbox_target: OutboxTarget) -> None:
+    """The last four still match (and others do not) once the application is gone."""
+    outbox = outbox_target.open()
+    item = outbox.put(APPLICATION)
+    with outbox.engine.begin() as conn:
+        conn.execute(outbox.table.update().values(status=REJECTED, payload=None))
+    record = outbox.get(item.key)
+    assert record is not None and record.application is None
+    assert outbox.matches_id(record, "002x") and not outbox.matches_id(record, "1234")
+
+
+def test_an_older_table_gets_the_new_column(tmp_path: Any) -> None:
+    """A table created without id_check is given it on first use; its rows stay readable."""
+    from sqlalchemy import create_engine
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE outbox (key VARCHAR(32) PRIMARY KEY, reference VARCHAR(16) NOT NULL UNIQUE, status VARCHAR(16) "
+            "NOT NULL, payload TEXT, number VARCHAR(64), message TEXT, attempts INTEGER NOT NULL, last_error TEXT, "
+            "created_at FLOAT NOT NULL, updated_at FLOAT NOT NULL, next_attempt_at FLOAT NOT NULL, claimed_until FLOAT, "
+            "claim_token VARCHAR(32), delivered_at FLOAT)")
+    item = Outbox(url).put(APPLICATION)
+    assert Outbox(url).get(item.key).id_check  # type: ignore[union-attr]

@@ -141,7 +141,7 @@ def _services(settings, env: Dict[str, str]) -> List[Service]:
     cors = [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]
     endpoints = env.get("RASA_ENDPOINTS", "endpoints.yml")
     rasa_argv = [
-        py, "-m", "bot.server", "run", "--enable-api", "--auth-token", settings.rasa_auth_token,
+        py, "-m", "bot.server", "run", "--enable-api",  # the token comes from RASA_AUTH_TOKEN, never from argv
         "-i", host, "-p", str(settings.rasa_port), "--model", env.get("RASA_MODEL", "models/reissue.tar.gz"),
         "--endpoints", endpoints, "--credentials", "credentials.yml", "--cors", *cors,
     ]

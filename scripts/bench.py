@@ -377,7 +377,7 @@ def scaled_overrides(database: str, prefix: str) -> Dict[str, str]:
     url = f"postgresql://postgres@127.0.0.1:5432/{database}"
     return {
         "SANIC_WORKERS": "2", "ACTION_SERVER_SANIC_WORKERS": "2", "RASA_ENDPOINTS": "config/scaled/endpoints.yml",
-        "TRACKER_STORE_URL": url, "DATABASE_URL": url, "OUTBOX_URL": url, "REDIS_HOST": "127.0.0.1",
+        "TRACKER_STORE_URL": url, "DATABASE_URL": url, "REDIS_HOST": "127.0.0.1",  # the outbox stays on local disk
         "REDIS_PORT": "6379", "REDIS_LOCK_DB": "1", "LOCK_KEY_PREFIX": prefix,
         "RATE_LIMIT_REDIS_URL": "redis://127.0.0.1:6379/2",
     }
@@ -578,7 +578,7 @@ def main() -> int:
                 bench_project("project (make run-scaled)", work, scaled_overrides(database, prefix), levels, 27005)
             )
             report["notes"].append("make run-scaled: 2 Sanic workers, Redis lock store, PostgreSQL tracker store, "
-                                   "backend and outbox on PostgreSQL, 2 action-server workers")
+                                   "backend on PostgreSQL, outbox on local disk, 2 action-server workers")
     finally:
         try:
             admin_sql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")

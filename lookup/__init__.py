@@ -42,10 +42,10 @@ ANSWER_FACTS = {
     "handoff": ("hotline", "hall_address", "hall_days"),
     "other_province": ("legal_basis", "article16"),
 }
-NOT_IN_GUIDE_TITLE = "指南未写明"
-NOT_IN_GUIDE_SOURCE = "办事指南未写明；请转人工或业务科室"
 # Labels the assistant carries out as a dialogue; for staff, the answer they lead to.
 STAFF_ANSWER_OF = {"start_reissue": "apply_online"}
+# The texts once held as module constants, now catalogue keys; read on use by __getattr__ below.
+CATALOGUE_CONSTANTS = {"NOT_IN_GUIDE_TITLE": "lookup_not_in_guide_title", "NOT_IN_GUIDE_SOURCE": "lookup_not_in_guide_source"}
 
 ParseFn = Callable[[str], Dict[str, Any]]
 FallbackLoader = Callable[[], ParseFn]
@@ -77,6 +77,13 @@ class StatusError(Exception):
         super().__init__(message)
         self.status_code = status_code
         self.message = message
+
+
+def __getattr__(name: str) -> str:
+    """`NOT_IN_GUIDE_TITLE` and `NOT_IN_GUIDE_SOURCE`, read from the message catalogue when asked for."""
+    if name in CATALOGUE_CONSTANTS:
+        return knowledge.message(CATALOGUE_CONSTANTS[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ---------------------------------------------------------------- pure ranking
@@ -113,16 +120,19 @@ def planned_answer(question: Dict[str, Any], now: datetime) -> Optional[Answer]:
         return Answer(label, entry.title, confidence, answer_text(label, details, now), tuple(entry.sources))
     if label in ABSTAIN:
         text = answer_text(NOT_IN_GUIDE, details, now) + "\n" + knowledge.message("human_route")
-        return Answer(label, NOT_IN_GUIDE_TITLE, confidence, text, (NOT_IN_GUIDE_SOURCE,))
+        source = knowledge.message("lookup_not_in_guide_source")
+        return Answer(label, knowledge.message("lookup_not_in_guide_title"), confidence, text, (source,))
     if label.startswith(OUT_OF_SCOPE + ":"):
         document = load_documents().get(label.split(":", 1)[1])
         if document is not None:
             source = document.source if document.sourced else (document.document or document.source)
-            return Answer(label, f"不属本事项：{document.name}", confidence, answer_text(label, details, now), (source,))
+            title = knowledge.message("lookup_other_document_title", name=document.name)
+            return Answer(label, title, confidence, answer_text(label, details, now), (source,))
     text = answer_text(label, details, now)
     if not text:
         return None
-    return Answer(label, title_of(label) or "不属本事项", confidence, text, _fact_sources(label))
+    title = title_of(label) or knowledge.message("lookup_out_of_scope_title")
+    return Answer(label, title, confidence, text, _fact_sources(label))
 
 
 def rank(parse: Dict[str, Any], top: int = 3, now: Optional[datetime] = None) -> List[Answer]:
@@ -204,7 +214,7 @@ class _LoopThread:
 def load_in_process(model_path: Path = MODEL_PATH) -> ParseFn:
     """Load the trained model into this process (takes seconds) and return a parse function over it."""
     if not Path(model_path).exists():
-        raise LookupUnavailable(f"没有找到训练好的模型 {model_path}，请先运行 make train。")
+        raise LookupUnavailable(knowledge.message("lookup_no_model", path=model_path))
     from rasa.core.agent import Agent  # imported late: loading Rasa is slow
 
     runner = _LoopThread()
@@ -245,7 +255,7 @@ class Ranker:
                 except LookupUnavailable:
                     raise
                 except Exception as error:
-                    raise LookupUnavailable(f"无法在本机加载模型：{type(error).__name__}") from error
+                    raise LookupUnavailable(knowledge.message("lookup_model_load_failed", error=type(error).__name__)) from error
             return self._fallback
 
     def parse(self, text: str) -> Dict[str, Any]:
@@ -262,7 +272,7 @@ class Ranker:
         try:
             result = parse(text)
         except Exception as error:
-            raise LookupUnavailable(f"本机模型查询失败：{type(error).__name__}") from error
+            raise LookupUnavailable(knowledge.message("lookup_model_parse_failed", error=type(error).__name__)) from error
         self.last_source = "in-process"
         return result
 
@@ -352,21 +362,21 @@ def status(number: str, staff_token: str, client: Optional[HttpBackendClient] = 
     """An application's status from the backend's staff view (through `client`, else the shared one), masked."""
     number = str(number or "").strip().upper()
     if not is_application_number(number):
-        raise StatusError(422, "申请编号格式不正确，应为 BF 加13位数字，例如 BF2026112704817。")
+        raise StatusError(422, knowledge.message("lookup_status_bad_number"))
     if not staff_token:
-        raise StatusError(401, "需要工作人员令牌。")
+        raise StatusError(401, knowledge.message("lookup_status_token_missing"))
     runner, shared = _backend()
     outcome = runner.run(asyncio.wait_for((client or shared).admin_record(number, staff_token), STATUS_POLICY.max_total_s + 5))
     if outcome.kind == "forbidden":
-        raise StatusError(outcome.http_status or 401, "工作人员令牌不正确或没有权限。")
+        raise StatusError(outcome.http_status or 401, knowledge.message("lookup_status_forbidden"))
     if outcome.kind == "not_found":
-        raise StatusError(404, f"没有找到申请 {number}，请核对编号。")
+        raise StatusError(404, knowledge.message("lookup_status_not_found", number=number))
     if outcome.kind == "unreadable":
-        raise StatusError(502, "受理系统的回答无法读取，请稍后再查。")
+        raise StatusError(502, knowledge.message("lookup_status_unreadable"))
     if outcome.kind == "unavailable" and outcome.http_status is not None:
-        raise StatusError(502, f"受理系统暂时出错（HTTP {outcome.http_status}），请稍后再查。")
+        raise StatusError(502, knowledge.message("lookup_status_backend_error", http_status=outcome.http_status))
     if outcome.kind == "unavailable":
-        raise StatusError(503, "暂时连不上受理系统，请稍后再查。")
+        raise StatusError(503, knowledge.message("lookup_status_unavailable"))
     return masked_status(dict(outcome.record))
 
 

@@ -8,23 +8,24 @@ from datetime import datetime
 from typing import Any, Callable, Dict, List, Optional, Sequence, TextIO
 
 import lookup as core
+from reissue import knowledge
 from reissue.application import REASON_LABELS
 from reissue.settings import get_settings
 
-FALLBACK_NOTE = "提示：连不上 Rasa 服务，改为在本机加载模型；第一次查询要等几秒到几十秒，之后就快了。"
 StatusFn = Callable[[str, str], Dict[str, Any]]
 
 
 def format_answers(question: str, answers: List[core.Answer]) -> str:
     """The answers as staff read them: rank, title, key, confidence, full text, guide section."""
-    lines = [f"问题：{question}"]
+    lines = [knowledge.message("lookup_cli_question", question=question)]
     if not answers:
-        lines.append("没有找到相关的答案，请换个说法再查，或转业务科室。")
+        lines.append(knowledge.message("lookup_cli_no_answers"))
     for number, item in enumerate(answers, start=1):
         lines.append("")
-        lines.append(f"{number}. {item.title}（{item.key}）  置信度 {item.confidence * 100:.1f}%")
+        lines.append(f"{number}. {item.title}（{item.key}）  "
+                     + knowledge.message("lookup_confidence", percent=item.confidence * 100))
         lines.extend(f"   {line}" for line in item.answer_text.splitlines())
-        lines.append(f"   出处：{'；'.join(item.sources) or '—'}")
+        lines.append("   " + knowledge.message("lookup_source", sources="；".join(item.sources) or "—"))
     return "\n".join(lines)
 
 
@@ -36,22 +37,25 @@ def format_status(record: Dict[str, Any]) -> str:
         return str(found) if found not in (None, "") else "—"
 
     certificate = " ".join(str(record.get(n)) for n in ("qualification", "level", "specialty") if record.get(n))
-    cert_number = "不记得" if record.get("cert_number_unknown") else value("cert_number_masked")
+    unknown = record.get("cert_number_unknown")
+    cert_number = knowledge.message("lookup_cert_number_unknown") if unknown else value("cert_number_masked")
     label = record.get("status_label") or ""
     state = value("status") + (f"（{label}）" if label and label != record.get("status") else "")
     lines = [
-        f"申请编号：{value('number')}",
-        f"当前状态：{state}",
+        knowledge.message("lookup_cli_number", number=value("number")),
+        knowledge.message("lookup_cli_status", status=state),
     ]
     if record.get("review_reason"):
-        lines.append(f"审核意见：{record['review_reason']}")
+        lines.append(knowledge.message("lookup_cli_review_reason", review_reason=record["review_reason"]))
     lines += [
-        f"补办原因：{REASON_LABELS.get(str(record.get('reason')), value('reason'))}",
-        f"证书：{certificate or '—'}，取得年月 {value('obtained')}，证书管理号 {cert_number}",
-        f"申请人：{value('applicant_name_masked')}  身份证：{value('id_number_masked')}  手机：{value('phone_masked')}",
-        f"地市：{value('city')}  渠道：{value('channel')}",
-        f"提交时间：{value('created_at')}  最近更新：{value('updated_at')}",
-        "办理记录：",
+        knowledge.message("lookup_cli_reason", reason=REASON_LABELS.get(str(record.get("reason")), value("reason"))),
+        knowledge.message("lookup_cli_certificate", certificate=certificate or "—", obtained=value("obtained"),
+                          cert_number=cert_number),
+        knowledge.message("lookup_cli_applicant", name=value("applicant_name_masked"),
+                          id_number=value("id_number_masked"), phone=value("phone_masked")),
+        knowledge.message("lookup_cli_place", city=value("city"), channel=value("channel")),
+        knowledge.message("lookup_cli_times", created_at=value("created_at"), updated_at=value("updated_at")),
+        knowledge.message("lookup_cli_audit_heading"),
     ]
     audit = record.get("audit") or []
     if not audit:
@@ -60,8 +64,8 @@ def format_status(record: Dict[str, Any]) -> str:
         step = f"{event.get('from_status') or '—'} → {event.get('to_status') or '—'}"
         extra = "；".join(
             part for part in (
-                f"操作人 {event['actor']}" if event.get("actor") else "",
-                f"说明 {event['reason']}" if event.get("reason") else "",
+                knowledge.message("lookup_audit_actor", actor=event["actor"]) if event.get("actor") else "",
+                knowledge.message("lookup_audit_note", reason=event["reason"]) if event.get("reason") else "",
             ) if part
         )
         lines.append(f"  {event.get('at') or ''}  {step}" + (f"（{extra}）" if extra else ""))
@@ -72,13 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line options."""
     parser = argparse.ArgumentParser(
         prog="python -m lookup",
-        description="热线坐席查询助手：按问题给出最相关的三条答案，或凭工作人员令牌查询申请进度。",
+        description=knowledge.message("lookup_cli_description"),
     )
-    parser.add_argument("question", nargs="*", help="来电人的问题，例如 要登报吗；不写则逐行读入问题")
-    parser.add_argument("--top", type=int, default=3, help="显示几条答案（默认3）")
-    parser.add_argument("--json", action="store_true", help="输出 JSON")
-    parser.add_argument("--status", metavar="BF…", help="查询申请进度：申请编号")
-    parser.add_argument("--token", help="工作人员令牌（默认读 BACKEND_STAFF_TOKEN）")
+    parser.add_argument("question", nargs="*", help=knowledge.message("lookup_cli_help_question"))
+    parser.add_argument("--top", type=int, default=3, help=knowledge.message("lookup_cli_help_top"))
+    parser.add_argument("--json", action="store_true", help=knowledge.message("lookup_cli_help_json"))
+    parser.add_argument("--status", metavar="BF…", help=knowledge.message("lookup_cli_help_status"))
+    parser.add_argument("--token", help=knowledge.message("lookup_cli_help_token"))
     return parser
 
 
@@ -118,14 +122,14 @@ def main(
         try:
             record = (status_fn or core.status)(args.status, token)
         except core.StatusError as error:
-            err.write(f"查询失败：{error.message}\n")
+            err.write(knowledge.message("lookup_cli_status_failed", reason=error.message) + "\n")
             return 1
         out.write((json.dumps(record, ensure_ascii=False, indent=2) if args.json else format_status(record)) + "\n")
         return 0
     if parse is None:
         def note() -> None:
             """Tell the agent why the first answer is slow."""
-            err.write(FALLBACK_NOTE + "\n")
+            err.write(knowledge.message("lookup_cli_fallback_note") + "\n")
             err.flush()
 
         ranker = ranker or core.Ranker(remote=core.default_ranker().remote)
@@ -139,7 +143,7 @@ def main(
             return 0
         source = stdin or sys.stdin
         if source.isatty():
-            err.write("请输入来电人的问题，回车查询；Ctrl-D 退出。\n")
+            err.write(knowledge.message("lookup_cli_prompt") + "\n")
         for line in source:
             if line.strip():
                 _answer_one(line, top, args.json, parse, now, out)
@@ -147,7 +151,7 @@ def main(
                     out.write("\n")
         return 0
     except core.LookupUnavailable as error:
-        err.write(f"现在无法查询：{error}\n")
+        err.write(knowledge.message("lookup_unavailable", reason=error) + "\n")
         return 2
 
 

@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import lookup as core
+from reissue import knowledge
 from reissue.application import REASON_LABELS
 from reissue.logging_setup import configure_logging
 from reissue.masking import scrub
@@ -69,8 +70,9 @@ def esc(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def page(body: str, title: str = "热线坐席查询") -> str:
-    """A whole HTML document around `body`."""
+def page(body: str, title: Optional[str] = None) -> str:
+    """A whole HTML document around `body`, titled like the page unless `title` is given."""
+    title = knowledge.message("lookup_page_title") if title is None else title
     return (
         "<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -81,15 +83,14 @@ def page(body: str, title: str = "热线坐席查询") -> str:
 def search_form(question: str) -> str:
     """The search box: autofocused, Enter submits."""
     return (
-        "<h1>热线坐席查询</h1>"
+        f"<h1>{esc(knowledge.message('lookup_page_title'))}</h1>"
         "<form method=\"get\" action=\"/\" role=\"search\">"
-        "<label for=\"q\">来电人的问题</label>"
+        f"<label for=\"q\">{esc(knowledge.message('lookup_question_label'))}</label>"
         "<div class=\"row\">"
         f"<input id=\"q\" name=\"q\" type=\"search\" value=\"{esc(question)}\" autofocus autocomplete=\"off\" "
         f"maxlength=\"{core.MAX_QUESTION_CHARS}\" aria-describedby=\"q-hint\">"
-        "<button type=\"submit\">查询</button></div>"
-        "<p id=\"q-hint\" class=\"hint\">输入问题后按回车。结果用 Alt+1、Alt+2、Alt+3 跳到第1～3条"
-        "（Firefox 为 Alt+Shift+数字，Mac 为 Ctrl+Option+数字）。</p>"
+        f"<button type=\"submit\">{esc(knowledge.message('lookup_search_button'))}</button></div>"
+        f"<p id=\"q-hint\" class=\"hint\">{esc(knowledge.message('lookup_search_hint'))}</p>"
         "</form>"
     )
 
@@ -97,31 +98,32 @@ def search_form(question: str) -> str:
 def answers_html(answers: List[core.Answer]) -> str:
     """The ranked answers as a list; the first three carry access keys 1–3."""
     if not answers:
-        return "<p role=\"status\">没有找到相关的答案，请换个说法再查。</p>"
+        return f"<p role=\"status\">{esc(knowledge.message('lookup_no_answers'))}</p>"
     items = []
     for number, item in enumerate(answers, start=1):
         accesskey = f" accesskey=\"{number}\"" if number <= 3 else ""
-        sources = "；".join(item.sources) or "—"
+        confidence = knowledge.message("lookup_confidence", percent=item.confidence * 100)
+        source = knowledge.message("lookup_source", sources="；".join(item.sources) or "—")
         items.append(
             f"<li><h2><a href=\"#answer-{number}\"{accesskey}>{number}. {esc(item.title)}</a> "
-            f"<span class=\"conf\">置信度 {item.confidence * 100:.1f}%</span></h2>"
+            f"<span class=\"conf\">{esc(confidence)}</span></h2>"
             f"<div id=\"answer-{number}\" tabindex=\"-1\"><p class=\"text\">{esc(item.answer_text)}</p>"
-            f"<p class=\"src\">出处：{esc(sources)}（{esc(item.key)}）</p></div></li>"
+            f"<p class=\"src\">{esc(source)}（{esc(item.key)}）</p></div></li>"
         )
-    return f"<ol class=\"answers\" aria-label=\"查询结果\">{''.join(items)}</ol>"
+    return f"<ol class=\"answers\" aria-label=\"{esc(knowledge.message('lookup_results_label'))}\">{''.join(items)}</ol>"
 
 
 def status_form(number: str = "") -> str:
     """The status form; the token goes in the POST body, never in the address."""
     return (
-        "<hr><h2 id=\"status\">查询申请进度（需要工作人员令牌）</h2>"
+        f"<hr><h2 id=\"status\">{esc(knowledge.message('lookup_status_form_heading'))}</h2>"
         "<form method=\"post\" action=\"/status\">"
-        "<label for=\"number\">申请编号</label>"
+        f"<label for=\"number\">{esc(knowledge.message('lookup_field_number'))}</label>"
         f"<input id=\"number\" name=\"number\" value=\"{esc(number)}\" autocomplete=\"off\" maxlength=\"32\" "
         "placeholder=\"BF2026112704817\">"
-        "<label for=\"token\">工作人员令牌</label>"
+        f"<label for=\"token\">{esc(knowledge.message('lookup_token_label'))}</label>"
         "<div class=\"row\"><input id=\"token\" name=\"token\" type=\"password\" autocomplete=\"off\">"
-        "<button type=\"submit\">查询进度</button></div></form>"
+        f"<button type=\"submit\">{esc(knowledge.message('lookup_status_button'))}</button></div></form>"
     )
 
 
@@ -130,34 +132,37 @@ def status_html(record: Dict[str, Any]) -> str:
     label = record.get("status_label") or ""
     state = str(record.get("status") or "") + (f"（{label}）" if label and label != record.get("status") else "")
     cert = " ".join(str(record[n]) for n in ("qualification", "level", "specialty") if record.get(n))
-    cert_number = "不记得" if record.get("cert_number_unknown") else record.get("cert_number_masked")
+    unknown = record.get("cert_number_unknown")
+    cert_number = knowledge.message("lookup_cert_number_unknown") if unknown else record.get("cert_number_masked")
     rows: List[Tuple[str, Any]] = [
-        ("申请编号", record.get("number")),
-        ("当前状态", state),
-        ("审核意见", record.get("review_reason")),
-        ("补办原因", REASON_LABELS.get(str(record.get("reason")), record.get("reason"))),
-        ("证书", cert),
-        ("取得年月", record.get("obtained")),
-        ("证书管理号", cert_number),
-        ("申请人", record.get("applicant_name_masked")),
-        ("身份证", record.get("id_number_masked")),
-        ("手机", record.get("phone_masked")),
-        ("地市", record.get("city")),
-        ("渠道", record.get("channel")),
-        ("提交时间", record.get("created_at")),
-        ("最近更新", record.get("updated_at")),
+        (knowledge.message("lookup_field_number"), record.get("number")),
+        (knowledge.message("lookup_field_status"), state),
+        (knowledge.message("lookup_field_review_reason"), record.get("review_reason")),
+        (knowledge.message("lookup_field_reason"), REASON_LABELS.get(str(record.get("reason")), record.get("reason"))),
+        (knowledge.message("lookup_field_certificate"), cert),
+        (knowledge.message("lookup_field_obtained"), record.get("obtained")),
+        (knowledge.message("lookup_field_cert_number"), cert_number),
+        (knowledge.message("lookup_field_applicant"), record.get("applicant_name_masked")),
+        (knowledge.message("lookup_field_id_number"), record.get("id_number_masked")),
+        (knowledge.message("lookup_field_phone"), record.get("phone_masked")),
+        (knowledge.message("lookup_field_city"), record.get("city")),
+        (knowledge.message("lookup_field_channel"), record.get("channel")),
+        (knowledge.message("lookup_field_created_at"), record.get("created_at")),
+        (knowledge.message("lookup_field_updated_at"), record.get("updated_at")),
     ]
     items = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v if v not in (None, '') else '—')}</dd>" for k, v in rows)
     audit = "".join(
         f"<li>{esc(e.get('at'))}：{esc(e.get('from_status') or '—')} → {esc(e.get('to_status') or '—')}"
-        + (f"，操作人 {esc(e['actor'])}" if e.get("actor") else "")
-        + (f"，说明 {esc(e['reason'])}" if e.get("reason") else "")
+        + (f"，{esc(knowledge.message('lookup_audit_actor', actor=e['actor']))}" if e.get("actor") else "")
+        + (f"，{esc(knowledge.message('lookup_audit_note', reason=e['reason']))}" if e.get("reason") else "")
         + "</li>"
         for e in record.get("audit") or []
     )
     return (
-        f"<section aria-labelledby=\"status-result\" tabindex=\"-1\"><h2 id=\"status-result\">申请进度</h2>"
-        f"<dl class=\"status\">{items}</dl><h2>办理记录</h2><ol>{audit or '<li>—</li>'}</ol></section>"
+        f"<section aria-labelledby=\"status-result\" tabindex=\"-1\">"
+        f"<h2 id=\"status-result\">{esc(knowledge.message('lookup_status_heading'))}</h2>"
+        f"<dl class=\"status\">{items}</dl><h2>{esc(knowledge.message('lookup_audit_heading'))}</h2>"
+        f"<ol>{audit or '<li>—</li>'}</ol></section>"
     )
 
 
@@ -257,7 +262,7 @@ class LookupHandler(BaseHTTPRequestHandler):
         elif parts.path == "/status":
             self.send_html(405, page(search_form("") + status_form()), {"Allow": "POST"})
         else:
-            self.send_error_json(404, "not_found", "没有这个地址。")
+            self.send_error_json(404, "not_found", knowledge.message("lookup_api_no_such_path"))
 
     def do_POST(self) -> None:
         """The status form (HTML) and the status API with the token as a form field."""
@@ -265,13 +270,14 @@ class LookupHandler(BaseHTTPRequestHandler):
         match = STATUS_PATH.match(parts.path)
         if parts.path != "/status" and not match:
             if parts.path in ("/", "/api/lookup", "/healthz"):
-                self.send_error_json(405, "method_not_allowed", "这个地址只支持 GET。", {"Allow": "GET, HEAD"})
+                self.send_error_json(405, "method_not_allowed", knowledge.message("lookup_api_get_only"),
+                                     {"Allow": "GET, HEAD"})
             else:
-                self.send_error_json(404, "not_found", "没有这个地址。")
+                self.send_error_json(404, "not_found", knowledge.message("lookup_api_no_such_path"))
             return
         form = self.read_form()
         if form is None:
-            self.send_error_json(413, "too_large", "请求内容太大或无法读取。")
+            self.send_error_json(413, "too_large", knowledge.message("lookup_api_too_large"))
             return
         token = bearer_token(self.headers.get("Authorization")) or form.get("token", "").strip()
         if match:
@@ -289,7 +295,7 @@ class LookupHandler(BaseHTTPRequestHandler):
                 body += answers_html(self.run_lookup(question))
             except core.LookupUnavailable as error:
                 status = 503
-                body += f"<p class=\"error\" role=\"alert\">现在无法查询：{esc(error)}</p>"
+                body += f"<p class=\"error\" role=\"alert\">{esc(knowledge.message('lookup_unavailable', reason=error))}</p>"
         self.send_html(status, page(body + status_form()))
 
     def page_status(self, number: str, token: str) -> None:
@@ -297,7 +303,7 @@ class LookupHandler(BaseHTTPRequestHandler):
         number = number.strip()[:32]
         body = search_form("")
         if not token:
-            body += "<p class=\"error\" role=\"alert\">请填写工作人员令牌。</p>"
+            body += f"<p class=\"error\" role=\"alert\">{esc(knowledge.message('lookup_page_token_missing'))}</p>"
             self.send_html(401, page(body + status_form(number)))
             return
         try:
@@ -312,26 +318,26 @@ class LookupHandler(BaseHTTPRequestHandler):
         """JSON of the ranked answers of ?q=…[&top=…]."""
         question = core.clean_question((query.get("q") or [""])[0])
         if not question:
-            self.send_json(422, {"error": "validation_error", "message": "请用参数 q 给出问题。",
-                                 "fields": {"q": "请填写问题。"}})
+            self.send_json(422, {"error": "validation_error", "message": knowledge.message("lookup_api_question_missing"),
+                                 "fields": {"q": knowledge.message("lookup_api_question_field")}})
             return
         try:
             top = min(max(int((query.get("top") or ["3"])[0]), 1), 10)
         except ValueError:
-            self.send_json(422, {"error": "validation_error", "message": "top 应为1到10的整数。",
-                                 "fields": {"top": "top 应为1到10的整数。"}})
+            invalid = knowledge.message("lookup_api_top_invalid")
+            self.send_json(422, {"error": "validation_error", "message": invalid, "fields": {"top": invalid}})
             return
         try:
             answers = self.run_lookup(question, top)
         except core.LookupUnavailable as error:
-            self.send_error_json(503, "unavailable", f"现在无法查询：{error}")
+            self.send_error_json(503, "unavailable", knowledge.message("lookup_unavailable", reason=error))
             return
         self.send_json(200, {"question": question, "answers": [core.answer_dict(a) for a in answers]})
 
     def api_status(self, number: str, token: str) -> None:
         """JSON of an application's masked status; 401 without a token."""
         if not token:
-            self.send_error_json(401, "unauthorized", "需要工作人员令牌（Authorization: Bearer …）。",
+            self.send_error_json(401, "unauthorized", knowledge.message("lookup_api_token_missing"),
                                  {"WWW-Authenticate": "Bearer"})
             return
         try:
@@ -363,7 +369,7 @@ def create_server(
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Serve until SIGTERM or Ctrl-C."""
     settings = get_settings()
-    parser = argparse.ArgumentParser(prog="python -m lookup.server", description="热线坐席查询服务")
+    parser = argparse.ArgumentParser(prog="python -m lookup.server", description=knowledge.message("lookup_server_description"))
     parser.add_argument("--host", default=settings.host)
     parser.add_argument("--port", type=int, default=settings.lookup_port)
     args = parser.parse_args(list(argv) if argv is not None else None)

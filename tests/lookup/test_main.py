@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import lookup as core
-from lookup.__main__ import FALLBACK_NOTE, main
+from lookup.__main__ import main
 from reissue import knowledge
 from tests.lookup.lookup_fakes import ADMIN_RECORD, NUMBER, STAFF_TOKEN, FakeParser
 
@@ -86,7 +86,7 @@ def test_fallback_note_goes_to_stderr_once() -> None:
     ranker = core.Ranker(remote=dead, load_fallback=lambda: local)
     code, out, err = run([], ranker=ranker, stdin=io.StringIO("要登报吗\n补办要钱吗\n"))
     assert code == 0
-    assert err.count(FALLBACK_NOTE) == 1
+    assert err.count(knowledge.message("lookup_cli_fallback_note")) == 1
     assert out.count("1. 需要登报挂失吗") == 2
 
 

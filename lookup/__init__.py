@@ -44,9 +44,6 @@ ANSWER_FACTS = {
 }
 # Labels the assistant carries out as a dialogue; for staff, the answer they lead to.
 STAFF_ANSWER_OF = {"start_reissue": "apply_online"}
-# The texts once held as module constants, now catalogue keys; read on use by __getattr__ below.
-CATALOGUE_CONSTANTS = {"NOT_IN_GUIDE_TITLE": "lookup_not_in_guide_title", "NOT_IN_GUIDE_SOURCE": "lookup_not_in_guide_source"}
-
 ParseFn = Callable[[str], Dict[str, Any]]
 FallbackLoader = Callable[[], ParseFn]
 
@@ -77,13 +74,6 @@ class StatusError(Exception):
         super().__init__(message)
         self.status_code = status_code
         self.message = message
-
-
-def __getattr__(name: str) -> str:
-    """`NOT_IN_GUIDE_TITLE` and `NOT_IN_GUIDE_SOURCE`, read from the message catalogue when asked for."""
-    if name in CATALOGUE_CONSTANTS:
-        return knowledge.message(CATALOGUE_CONSTANTS[name])
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ---------------------------------------------------------------- pure ranking

@@ -10,6 +10,7 @@ import { botMessagesFrom, findApplicationNumber, postToRasa } from './lib/rasa.j
 import {
   clearConversation,
   getSenderId,
+  isStale,
   loadDraft,
   loadPrefs,
   loadTranscript,
@@ -21,6 +22,8 @@ import {
 export const GREET_PAYLOAD = '/greet';
 const TIME_GAP_MS = 5 * 60 * 1000;
 const NETWORK_NOTICE = '抱歉，网络好像不太稳定，暂时没连上咨询服务。';
+const IDLE_NOTICE = '您有一段时间没有操作，为保护您的个人信息，之前的对话已清除。';
+const IDLE_CHECK_MS = 60 * 1000;
 
 let counter = 0;
 /** A unique message id for this page. */
@@ -49,19 +52,27 @@ function lastApplicationNumber(messages) {
   return null;
 }
 
+/** True while the transcript holds nothing but notices that need no answer (time to greet). */
+function isFresh(messages) {
+  return messages.every((m) => m.type === 'notice' && !m.content.retry);
+}
+
 /** The whole chat application; `config` holds rasaUrl and backendUrl. */
-export function App({ config, store = window.localStorage, embedded = false }) {
+export function App({ config, store = window.sessionStorage, embedded = false }) {
   const [sender, setSender] = useState(() => getSenderId(store));
   const [messages, setMessages] = useState(() => loadTranscript(store));
   const [typing, setTyping] = useState(0);
   const [elder, setElder] = useState(() => loadPrefs(store).elder);
   const [status, setStatus] = useState('');
-  const initialDraft = useMemo(() => loadDraft(store), [store]);
+  const initialDraft = useMemo(() => loadDraft(store), [store, sender]);
   const messagesRef = useRef(messages);
+  const senderRef = useRef(sender);
   const queue = useRef(Promise.resolve());
   const focusIds = useRef(new Set());
   const greeted = useRef(false);
+  const lastActive = useRef(Date.now());
   messagesRef.current = messages;
+  senderRef.current = sender;
 
   useEffect(() => saveTranscript(store, messages), [store, messages]);
 
@@ -78,6 +89,7 @@ export function App({ config, store = window.localStorage, embedded = false }) {
       previous = stamp(item, previous);
       stamped.push(previous);
     }
+    lastActive.current = Date.now();
     setMessages((prev) => [...prev, ...stamped]);
     return stamped.map((m) => m._id);
   }, []);
@@ -95,11 +107,14 @@ export function App({ config, store = window.localStorage, embedded = false }) {
         setStatus('助手正在输入…');
         try {
           const replies = await postToRasa(config.rasaUrl, sender, payload);
+          // An answer that arrives after 「新对话」 belongs to the forgotten conversation.
+          if (senderRef.current !== sender) return;
           if (userId) patch(userId, { pending: false, failed: false });
           const bot = botMessagesFrom(replies);
           if (bot.length) append(bot);
           setStatus('');
         } catch {
+          if (senderRef.current !== sender) return;
           if (userId) patch(userId, { pending: false, failed: true });
           else append([{ type: 'notice', position: 'center', content: { text: NETWORK_NOTICE, retry: payload } }]);
           setStatus(NETWORK_NOTICE);
@@ -112,17 +127,18 @@ export function App({ config, store = window.localStorage, embedded = false }) {
     [append, patch, config.rasaUrl, sender],
   );
 
-  /** Show the user's words (or a button title) and send the payload. */
+  /** Show the user's words (or a button title) and send the payload; `typed` marks words from the composer. */
   const sendText = useCallback(
-    (payload, shown = payload) => {
-      const [id] = append([{ type: 'text', position: 'right', content: { text: shown, payload, pending: true } }]);
+    (payload, shown = payload, typed = false) => {
+      const content = { text: shown, payload, pending: true, typed };
+      const [id] = append([{ type: 'text', position: 'right', content }]);
       return deliver(payload, id);
     },
     [append, deliver],
   );
 
   useEffect(() => {
-    if (!greeted.current && messagesRef.current.length === 0) {
+    if (!greeted.current && isFresh(messagesRef.current)) {
       greeted.current = true;
       deliver(GREET_PAYLOAD, null);
     }
@@ -146,13 +162,15 @@ export function App({ config, store = window.localStorage, embedded = false }) {
     [deliver],
   );
 
-  /** Upload a photo for card `id`, then tell the bot its reference. */
+  /** Upload a photo for card `id`, then tell the bot its reference (unless the conversation was forgotten meanwhile). */
   const handleUpload = useCallback(
     async (id, file) => {
+      const uploader = senderRef.current;
       patch(id, { state: 'uploading', error: '' });
       setStatus('正在上传照片…');
       try {
         const ref = await uploadPhoto(config.backendUrl, file);
+        if (senderRef.current !== uploader) return;
         patch(id, { state: 'done', photoRef: ref });
         setStatus('照片已上传');
         sendText(photoUploadedMessage(ref));
@@ -195,15 +213,40 @@ export function App({ config, store = window.localStorage, embedded = false }) {
     focusIds.current.add(id);
   }, [append]);
 
-  /** Forget this conversation and greet again with a new sender id. */
+  /** Forget the conversation (stored transcript, draft, sender id, queued sends); `notices` open the new one. */
+  const forget = useCallback(
+    (notices = []) => {
+      clearConversation(store);
+      const fresh = notices.map((notice) => stamp(notice, null));
+      const next = getSenderId(store);
+      greeted.current = false;
+      queue.current = Promise.resolve();
+      focusIds.current.clear();
+      messagesRef.current = fresh;
+      senderRef.current = next;
+      lastActive.current = Date.now();
+      setMessages(fresh);
+      setStatus(notices.length ? notices[0].content.text : '');
+      setSender(next);
+    },
+    [store],
+  );
+
+  /** 「新对话」: after a confirmation, forget this conversation and greet again with a new sender id. */
   const newChat = useCallback(() => {
     if (messagesRef.current.length > 1 && !window.confirm('开始新对话吗？当前的对话记录会被清除。')) return;
-    clearConversation(store);
-    greeted.current = false;
-    messagesRef.current = [];
-    setMessages([]);
-    setSender(getSenderId(store));
-  }, [store]);
+    forget();
+  }, [forget]);
+
+  useEffect(() => {
+    const timer = setInterval(() => {
+      const spoke = messagesRef.current.some((m) => m.position === 'right');
+      if (spoke && isStale(lastActive.current)) {
+        forget([{ type: 'notice', position: 'center', content: { text: IDLE_NOTICE } }]);
+      }
+    }, IDLE_CHECK_MS);
+    return () => clearInterval(timer);
+  }, [forget]);
 
   /** Ask the embedding page (widget.js) to close the panel. */
   const closeEmbedded = useCallback(() => {
@@ -249,9 +292,13 @@ export function App({ config, store = window.localStorage, embedded = false }) {
             {position === 'right' && content.failed && (
               <div className="SendFailed" role="alert">
                 <span>没发出去，网络好像不太稳定。</span>
-                <button type="button" className="LinkBtn" onClick={() => retryBubble(msg)}>
-                  重试
-                </button>
+                {content.redacted ? (
+                  <span>请重新输入一次。</span>
+                ) : (
+                  <button type="button" className="LinkBtn" onClick={() => retryBubble(msg)}>
+                    重试
+                  </button>
+                )}
               </div>
             )}
           </div>
@@ -304,6 +351,7 @@ export function App({ config, store = window.localStorage, embedded = false }) {
   return (
     <div className={elder ? 'AppRoot elder-mode' : 'AppRoot'} data-embedded={embedded} data-busy={typing > 0}>
       <Chat
+        key={sender}
         elderMode={elder}
         renderNavbar={() => (
           <Header
@@ -321,12 +369,15 @@ export function App({ config, store = window.localStorage, embedded = false }) {
         text={initialDraft}
         placeholder="请输入您的问题，按回车发送"
         inputOptions={{ 'aria-label': '输入您的问题', maxLength: 500, showCount: false }}
-        onInputChange={(value) => saveDraft(store, value)}
+        onInputChange={(value) => {
+          lastActive.current = Date.now();
+          saveDraft(store, value, messagesRef.current);
+        }}
         onSend={(kind, value) => {
           const text = String(value || '').trim();
           if (kind !== 'text' || !text) return;
           saveDraft(store, '');
-          sendText(text);
+          sendText(text, text, true);
         }}
       />
       <div className="visually-hidden" role="status" aria-live="polite">

@@ -4,6 +4,7 @@ import { createRoot } from 'react-dom/client';
 import '@chatui/core/dist/index.css';
 import './styles.css';
 import { App } from './App.jsx';
+import { forgetAll } from './lib/storage.js';
 
 /** Where Rasa and the backend are when /config.json can't be read (e.g. under `vite dev`). */
 function fallbackConfig() {
@@ -33,7 +34,13 @@ async function start() {
   const embedded = new URLSearchParams(window.location.search).get('embed') === '1';
   let store;
   try {
-    store = window.localStorage;
+    // Earlier versions kept the whole conversation in localStorage for a day: remove what they left.
+    forgetAll(window.localStorage);
+  } catch {
+    /* storage disabled: nothing was left there */
+  }
+  try {
+    store = window.sessionStorage;
     store.getItem('probe');
   } catch {
     const map = new Map();

@@ -1,8 +1,10 @@
 /**
- * What the page keeps in localStorage: the random sender id, the transcript (so a reload restores
- * the conversation), the display preferences and the unsent draft. Every function takes the store
- * (localStorage or a stand-in) so it can be tested without a browser.
+ * What the page keeps in the browser (sessionStorage: one tab, gone when it is closed): the random
+ * sender id, the transcript (so a reload restores the conversation) with ID numbers, phone numbers and
+ * typed names masked, the display preferences and an unsent draft that holds no personal data. Every
+ * function takes the store (sessionStorage or a stand-in) so it can be tested without a browser.
  */
+import { maskName, scrub } from './masking.js';
 
 export const KEYS = {
   sender: 'reissue-chat:sender',
@@ -11,8 +13,67 @@ export const KEYS = {
   draft: 'reissue-chat:draft',
 };
 export const MAX_MESSAGES = 200;
-/** A transcript untouched for this long is dropped (shared computers in a service hall). */
-export const TRANSCRIPT_TTL_MS = 24 * 60 * 60 * 1000;
+/** A conversation untouched for this long is forgotten (the next visitor at a service-hall computer). */
+export const TRANSCRIPT_TTL_MS = 30 * 60 * 1000;
+
+// The bot asking for the holder's name ("请告诉我持证人的姓名", "姓名至少两个字…").
+const NAME_QUESTION = /(?:告诉我|输入|写|提供)[^。？！，\n]{0,8}姓名|^姓名/;
+const NAME = '[\\u3400-\\u9fff]+(?:[·•・‧･∙⋅][\\u3400-\\u9fff]+)*';
+// An answer to the name question: "王五", "我叫王五", "姓名是王五".
+const NAME_ANSWER = new RegExp(`^(我叫|我是|叫|是|姓名是|名字是)?(${NAME})$`);
+// A name given as a correction: "姓名改成李四".
+const NAME_CORRECTION = new RegExp(`((?:姓名|名字)(?:改成|改为|应该是|应为)\\s*)(${NAME})`, 'g');
+const DIGIT = /[0-9０-９]/;
+
+/** True when `m` is the bot's text message. */
+function isBotText(m) {
+  return m && m.type === 'text' && m.position === 'left' && m.content && typeof m.content.text === 'string';
+}
+
+/** The user's typed `text` with any name masked, given the bot's last `question`. */
+function maskTypedNames(text, question) {
+  const corrected = text.replace(NAME_CORRECTION, (_, lead, name) => lead + maskName(name));
+  const answer = NAME_QUESTION.test(question) ? corrected.trim().match(NAME_ANSWER) : null;
+  return answer ? (answer[1] || '') + maskName(answer[2]) : corrected;
+}
+
+/** Every string inside `value` with ID and phone numbers masked. */
+function scrubAll(value) {
+  if (typeof value === 'string') return scrub(value);
+  if (Array.isArray(value)) return value.map(scrubAll);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, scrubAll(item)]));
+  }
+  return value;
+}
+
+/** The form of `message` that may be stored; `redacted` marks one whose words were masked. */
+function redactMessage(message, question) {
+  if (!message || typeof message !== 'object' || !message.content || typeof message.content !== 'object') return message;
+  const content = scrubAll(message.content);
+  if (message.type === 'text' && content.typed) {
+    for (const key of ['text', 'payload']) {
+      if (typeof content[key] === 'string') content[key] = maskTypedNames(content[key], question);
+    }
+  }
+  if (JSON.stringify(content) !== JSON.stringify(message.content)) content.redacted = true;
+  return { ...message, content };
+}
+
+/** The transcript as it may be stored: ID and phone numbers masked everywhere, names the user typed too. */
+export function redactTranscript(messages) {
+  let question = '';
+  return messages.map((message) => {
+    const stored = redactMessage(message, question);
+    if (isBotText(message)) question = message.content.text;
+    return stored;
+  });
+}
+
+/** True when a conversation last touched at `at` is too old to keep at `now`. */
+export function isStale(at, now = Date.now()) {
+  return now - at > TRANSCRIPT_TTL_MS;
+}
 
 /** Read and parse JSON from the store, or return `fallback`. */
 function readJson(store, key, fallback) {
@@ -83,16 +144,16 @@ function settle(message) {
 export function loadTranscript(store, now = Date.now()) {
   const saved = readJson(store, KEYS.transcript, null);
   if (!saved || !Array.isArray(saved.messages) || typeof saved.savedAt !== 'number') return [];
-  if (now - saved.savedAt > TRANSCRIPT_TTL_MS) {
+  if (isStale(saved.savedAt, now)) {
     clearConversation(store);
     return [];
   }
   return saved.messages.filter(isMessage).map(settle);
 }
 
-/** Save the last MAX_MESSAGES messages with the time of saving. */
+/** Save the last MAX_MESSAGES messages, masked, with the time of saving. */
 export function saveTranscript(store, messages, now = Date.now()) {
-  writeJson(store, KEYS.transcript, { savedAt: now, messages: messages.slice(-MAX_MESSAGES) });
+  writeJson(store, KEYS.transcript, { savedAt: now, messages: redactTranscript(messages).slice(-MAX_MESSAGES) });
 }
 
 /** Display preferences: `{elder: boolean}`. */
@@ -112,9 +173,15 @@ export function loadDraft(store) {
   return typeof draft === 'string' ? draft : '';
 }
 
-/** Remember (or, when empty, forget) the text typed but not yet sent. */
-export function saveDraft(store, text) {
-  if (text) writeJson(store, KEYS.draft, text);
+/** True when a draft may be kept: no digits at all (no partial numbers) and not an answer to the name question. */
+function isHarmlessDraft(text, messages) {
+  const question = [...messages].reverse().find(isBotText);
+  return !DIGIT.test(text) && maskTypedNames(text, question ? question.content.text : '') === text;
+}
+
+/** Remember the text typed but not yet sent, or forget it when empty or personal (`messages`: the transcript). */
+export function saveDraft(store, text, messages = []) {
+  if (text && isHarmlessDraft(text, messages)) writeJson(store, KEYS.draft, text);
   else {
     try {
       store.removeItem(KEYS.draft);
@@ -127,6 +194,17 @@ export function saveDraft(store, text) {
 /** Forget the conversation: transcript, draft and sender id (a new conversation starts). */
 export function clearConversation(store) {
   for (const key of [KEYS.transcript, KEYS.draft, KEYS.sender]) {
+    try {
+      store.removeItem(key);
+    } catch {
+      /* ignore */
+    }
+  }
+}
+
+/** Forget everything the page ever stored here, preferences included (used on what older versions left). */
+export function forgetAll(store) {
+  for (const key of Object.values(KEYS)) {
     try {
       store.removeItem(key);
     } catch {

@@ -64,6 +64,7 @@ class Settings:
     web_embed_origins: str
     backend_id_hmac_key: str = "dev-id-hmac-key"
     backend_id_secret: str = "dev-id-encryption-secret"
+    trusted_proxies: str = "127.0.0.1,::1"
     lookup_port: int = 8090
     rest_rate_limit: int = 30
     rest_rate_window_s: float = 60.0
@@ -78,6 +79,10 @@ class Settings:
     rest_intent_payloads: str = "greet,deny,affirm"
     action_keep_alive_s: float = 60.0
     wechat_state_redis_url: str = ""
+    rest_address_rate_limit: int = 120
+    rest_global_rate_limit: int = 3000
+    wechat_send_max_attempts: int = 5
+    wechat_send_max_total_s: float = 120.0
     outbox_key: str = "dev-outbox-key"
     outbox_key_previous: str = ""
     outbox_dead_after_s: float = 72 * 3600.0
@@ -124,6 +129,7 @@ def get_settings() -> Settings:
         web_embed_origins=_env("WEB_EMBED_ORIGINS", "'self' http://127.0.0.1:* http://localhost:*"),
         backend_id_hmac_key=_env("BACKEND_ID_HMAC_KEY", "dev-id-hmac-key"),
         backend_id_secret=_env("BACKEND_ID_SECRET", "dev-id-encryption-secret"),
+        trusted_proxies=_env("TRUSTED_PROXIES", "127.0.0.1,::1"),
         lookup_port=_int("LOOKUP_PORT", 8090),
         rest_rate_limit=_int("REST_RATE_LIMIT", 30),
         rest_rate_window_s=_float("REST_RATE_WINDOW", 60.0),
@@ -138,4 +144,8 @@ def get_settings() -> Settings:
         rest_intent_payloads=_env("REST_INTENT_PAYLOADS", "greet,deny,affirm"),
         action_keep_alive_s=_float("ACTION_KEEP_ALIVE", 60.0),
         wechat_state_redis_url=_env("WECHAT_STATE_REDIS_URL", ""),
+        rest_address_rate_limit=_int("REST_ADDRESS_RATE_LIMIT", 120),
+        rest_global_rate_limit=_int("REST_GLOBAL_RATE_LIMIT", 3000),
+        wechat_send_max_attempts=_int("WECHAT_SEND_MAX_ATTEMPTS", 5),
+        wechat_send_max_total_s=_float("WECHAT_SEND_MAX_TOTAL", 120.0),
     )

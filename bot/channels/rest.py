@@ -2,11 +2,16 @@
 
 A drop-in for Rasa's `rest` channel (same name, so the URL and the JSON stay the same) that:
 - answers an oversized request with 413 and a polite JSON list, a too-long message with a polite 200;
-- limits each sender to `rate_limit` messages per `rate_window_s` (in Redis when configured, so every
-  process and worker shares the count), answering 200 with a polite text instead of silence;
-- rejects malformed bodies with 400 (a JSON list the widget can show), never a 500;
+- limits each sender to `rate_limit` messages per `rate_window_s`, each client address to
+  `address_rate_limit` and everybody together to `global_rate_limit` (so rotating sender ids does not
+  help), in Redis when configured so every process and worker shares the counts, answering 200 with a
+  polite text instead of silence; the address is read as `bot.channels.addresses` says, and callers on
+  this machine are limited only per sender;
+- rejects malformed bodies with 400 (a JSON list the widget can show), never a 500, and a sender id in a
+  namespace the server gives another channel (`wechat:<openid>`, see `bot.channels.senders`);
 - answers a polite apology when Rasa produced nothing (action server down, a crash, a timeout);
-- passes `metadata` through to Rasa when it is a JSON object;
+- passes `metadata` through to Rasa when it is a JSON object, with `channel` set by the server (`web` for
+  the widget, else `rest`; the input channel is always `rest`) whatever the client wrote;
 - lets through only the intent payloads the front ends use (`/greet`, `/deny`, `/affirm` by default): any
   other "/…" text is read as words, so nobody can inject intents, entities or `/restart` from outside;
 - masks ID and phone numbers in every log record of the Rasa process (`install_scrubber`);
@@ -16,6 +21,7 @@ A drop-in for Rasa's `rest` channel (same name, so the URL and the JSON stay the
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import json
 import logging
@@ -31,6 +37,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.addresses import client_address, is_loopback, log_network, parse_networks
+from bot.channels.senders import in_server_namespace, rest_channel, with_channel
 from bot.shared_redis import SharedRedis
 from reissue import knowledge
 from reissue.settings import get_settings
@@ -39,14 +47,15 @@ logger = logging.getLogger(__name__)
 
 MAX_SENDER_CHARS = 128
 MAX_TRACKED_SENDERS = 100_000
+EVERYBODY = "all"  # the one key of the global limit
 
 
 class BadRequest(ValueError):
     """The request body is not a usable REST message (answered with 400)."""
 
 
-def parse_body(raw: bytes) -> Tuple[str, Optional[str], Optional[Dict[str, Any]], Optional[str]]:
-    """(sender, message, metadata, input_channel) from a request body; raise BadRequest when unusable."""
+def parse_body(raw: bytes) -> Tuple[str, Optional[str], Optional[Dict[str, Any]]]:
+    """(sender, message, metadata) from a request body; raise BadRequest when unusable (`input_channel` is ignored)."""
     try:
         body = json.loads(raw.decode("utf-8")) if raw else None
     except (UnicodeDecodeError, ValueError) as error:
@@ -60,17 +69,13 @@ def parse_body(raw: bytes) -> Tuple[str, Optional[str], Optional[Dict[str, Any]]
         raise BadRequest("sender missing")
     if len(sender) > MAX_SENDER_CHARS or any(unicodedata.category(c).startswith("C") for c in sender):
         raise BadRequest("sender too long or with control characters")
+    if in_server_namespace(sender):
+        raise BadRequest("sender in another channel's namespace")
     message = body.get("message")
     if message is not None and not isinstance(message, str):
         raise BadRequest("message is not text")
     metadata = body.get("metadata")
-    channel = body.get("input_channel")
-    return (
-        sender,
-        message,
-        metadata if isinstance(metadata, dict) else None,
-        channel if isinstance(channel, str) and channel else None,
-    )
+    return sender, message, metadata if isinstance(metadata, dict) else None
 
 
 def clean_text(text: Optional[str]) -> str:
@@ -153,6 +158,21 @@ class RedisWindowLimiter:
             return self.fallback.allow(key)
 
 
+class WindowLimiter:
+    """One limit per key: in Redis when a URL is given (shared by every process), else, or while Redis is down, in memory."""
+
+    def __init__(self, limit: int, window_s: float, redis_url: str = "", prefix: str = "reissue:rest:rate") -> None:
+        """At most `limit` hits per key per `window_s` seconds (0 = unlimited)."""
+        self.memory = SlidingWindowLimiter(limit, window_s)
+        self.redis = RedisWindowLimiter(redis_url, limit, window_s, self.memory, prefix) if redis_url else None
+
+    async def allow(self, key: str) -> bool:
+        """Count a hit for `key`; False when it is over the limit."""
+        if self.redis is not None:
+            return await self.redis.allow(key)
+        return self.memory.allow(key)
+
+
 def install_log_scrubber() -> None:
     """Mask ID and phone numbers in every log record of this (Rasa) process; safe to call twice."""
     from reissue.logging_setup import ScrubFilter, install_scrubber
@@ -194,23 +214,38 @@ class RestInput(RasaRestInput):
             max_message_chars=pick("max_message_chars", settings.rest_max_message_chars, int),
             redis_url=pick("rate_limit_redis_url", settings.rate_limit_redis_url, str),
             intent_payloads=pick("intent_payloads", settings.rest_intent_payloads, str),
+            address_rate_limit=pick("address_rate_limit", settings.rest_address_rate_limit, int),
+            global_rate_limit=pick("global_rate_limit", settings.rest_global_rate_limit, int),
+            trusted_proxies=pick("trusted_proxies", settings.trusted_proxies, str),
         )
 
     def __init__(self, rate_limit: int = 30, rate_window_s: float = 60.0, max_body_bytes: int = 32768,
-                 max_message_chars: int = 1000, redis_url: str = "", intent_payloads: str = "greet,deny,affirm") -> None:
-        """Limits as given; Redis counting when `redis_url` is set; `intent_payloads` comma-separated."""
+                 max_message_chars: int = 1000, redis_url: str = "", intent_payloads: str = "greet,deny,affirm",
+                 address_rate_limit: int = 120, global_rate_limit: int = 3000, trusted_proxies: str = "127.0.0.1,::1") -> None:
+        """Limits as given (per window, 0 = unlimited); Redis counting when `redis_url` is set; lists comma-separated."""
         self.intent_payloads = frozenset(p.strip() for p in intent_payloads.split(",") if p.strip())
         self.rate_limit, self.rate_window_s = rate_limit, rate_window_s
         self.max_body_bytes, self.max_message_chars = max_body_bytes, max_message_chars
-        memory = SlidingWindowLimiter(rate_limit, rate_window_s)
-        self.memory_limiter = memory
-        self.redis_limiter = RedisWindowLimiter(redis_url, rate_limit, rate_window_s, memory) if redis_url else None
+        self.trusted_proxies = parse_networks(trusted_proxies)
+        self.sender_limit = WindowLimiter(rate_limit, rate_window_s, redis_url, "reissue:rest:rate")
+        self.address_limit = WindowLimiter(address_rate_limit, rate_window_s, redis_url, "reissue:rest:rate-address")
+        self.global_limit = WindowLimiter(global_rate_limit, rate_window_s, redis_url, "reissue:rest:rate-global")
 
-    async def allow(self, sender: str) -> bool:
-        """Whether `sender` may send one more message now."""
-        if self.redis_limiter is not None:
-            return await self.redis_limiter.allow(sender)
-        return self.memory_limiter.allow(sender)
+    def address_of(self, request: Request) -> str:
+        """The client address of `request`, through X-Forwarded-For only from a trusted proxy."""
+        return client_address(request.ip, ",".join(request.headers.getall("x-forwarded-for", [])), self.trusted_proxies)
+
+    async def over_limit(self, sender: str, address: str) -> Optional[str]:
+        """The limit one more message from `sender` at `address` would break ("per-sender", "per-address", "global")."""
+        if not await self.sender_limit.allow(sender):
+            return "per-sender"
+        if is_loopback(address):
+            return None
+        if not await self.address_limit.allow(hashlib.sha256(address.encode("utf-8")).hexdigest()[:32]):
+            return "per-address"
+        if not await self.global_limit.allow(EVERYBODY):
+            return "global"
+        return None
 
     def too_big(self, request: Request) -> bool:
         """Whether the request body is over the byte limit (by header or by the body read)."""
@@ -227,20 +262,23 @@ class RestInput(RasaRestInput):
         if self.too_big(request):
             return response.json(polite(None, knowledge.message("channel_too_big")), status=413)
         try:
-            sender, text, metadata, input_channel = parse_body(request.body)
+            sender, text, metadata = parse_body(request.body)
         except BadRequest as error:
             logger.info("rest: bad request (%s)", error)
             return response.json(polite(None, knowledge.message("channel_bad_request")), status=400)
         if text is not None and len(text) > self.max_message_chars:
             return response.json(polite(sender, knowledge.message("channel_too_long")))
-        if not await self.allow(sender):
-            logger.info("rest: sender %s… over the rate limit", sender[:6])
+        address = self.address_of(request)
+        limit = await self.over_limit(sender, address)
+        if limit is not None:
+            logger.info("rest: over the %s rate limit (from %s)", limit, log_network(address))
             retry_after = {"Retry-After": str(int(self.rate_window_s))}
             return response.json(polite(sender, knowledge.message("channel_slow_down")), headers=retry_after)
         text = neutralise_payload(clean_text(text), self.intent_payloads)
         if text.strip() == "":
             return response.json(polite(sender, knowledge.message("channel_bad_request")))
-        channel = input_channel or self.name()
+        channel = self.name()
+        metadata = with_channel(metadata, rest_channel(metadata))
         if request.args.get("stream", "").lower() == "true":
             return response.stream(
                 self.stream_response(on_new_message, text, sender, channel, metadata),

@@ -1,8 +1,15 @@
-"""Rasa input channel for WeChat mini-program customer-service messages (/webhooks/wechat/webhook)."""
+"""Rasa input channel for WeChat mini-program customer-service messages (/webhooks/wechat/webhook).
+
+A push is taken only when it is authentic, fresh and new: the signature is right; its timestamp is within
+five minutes of this server's clock; with an EncodingAESKey configured it is sealed (a plaintext push is
+refused); and its (timestamp, nonce, signature) has not already carried another push. Its conversation is
+`wechat:<openid>` and its channel `wechat`, both decided here.
+"""
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import inspect
 import json
 import logging
@@ -18,7 +25,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.wechat_api import WeChatApiClient
+from bot.channels.senders import WECHAT, conversation_id, with_channel
+from bot.channels.wechat_api import SendPolicy, SendResult, WeChatApiClient
 from bot.channels.wechat_crypto import (
     DecryptError,
     InvalidSignatureError,
@@ -28,12 +36,14 @@ from bot.channels.wechat_crypto import (
 from bot.channels.wechat_render import Choice, is_handoff_request, render_turn, resolve_choice
 from bot.channels.wechat_state import MemoryWeChatState, RedisWeChatState
 from reissue import knowledge
+from reissue.application import find_application_number, find_reference
 from reissue.masking import mask_openid
 from reissue.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
-CHANNEL_NAME = "wechat"
+CHANNEL_NAME = WECHAT
+MAX_CLOCK_SKEW_S = 300  # a signed request older or newer than this is refused
 GREET_PAYLOAD = "/greet"
 IMAGE_TEXT = "[图片]"
 CARD_TEXT = "[小程序卡片]"
@@ -50,7 +60,7 @@ class BadPayload(ValueError):
 
 
 class Forbidden(Exception):
-    """The request's signature is missing or wrong (answered with 403)."""
+    """The request is not authentic, fresh and new (answered with 403); the message is the reason, safe to log."""
 
 
 @dataclass
@@ -159,6 +169,12 @@ def interpret(push: Dict[str, Any]) -> Optional[Incoming]:
     return None
 
 
+def push_digest(push: Dict[str, Any]) -> str:
+    """A digest of a decoded push: the same for WeChat's resend of it, different for any other push."""
+    canonical = json.dumps(push, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+
+
 def _credential(credentials: Dict[str, Any], keys: Tuple[str, ...], fallback: str) -> str:
     """Return the first non-empty credential among `keys` (unexpanded ${VAR} counts as empty), else `fallback`."""
     for key in keys:
@@ -169,6 +185,21 @@ def _credential(credentials: Dict[str, Any], keys: Tuple[str, ...], fallback: st
         if text and not _UNEXPANDED_ENV.match(text):
             return text
     return fallback
+
+
+def log_undelivered(openid: str, payload: Dict[str, Any], result: SendResult) -> None:
+    """Log a reply WeChat never accepted: masked user, why, and any application number or reference it carried."""
+    body = payload.get("text")
+    text = str(body.get("content") or "") if isinstance(body, dict) else ""
+    logger.error(
+        "wechat.send.undelivered user=%s msgtype=%s errcode=%s attempts=%d application=%s reference=%s",
+        mask_openid(openid),
+        payload.get("msgtype"),
+        result.errcode,
+        result.attempts,
+        find_application_number(text) or "-",
+        find_reference(text) or "-",
+    )
 
 
 class WeChatInput(InputChannel):
@@ -210,8 +241,10 @@ class WeChatInput(InputChannel):
         choice_ttl_s: float = 6 * 3600.0,
         max_users: int = 10000,
         state_redis_url: str = "",
+        clock: Callable[[], float] = time.time,
     ) -> None:
         """Configure the channel; the API client is created on first use; state in Redis when a URL is given."""
+        self.clock = clock
         self.token = token
         self.appid = appid
         self.secret = secret
@@ -220,9 +253,12 @@ class WeChatInput(InputChannel):
         self.crypto: Optional[MessageCrypto] = MessageCrypto(token, keys, appid) if keys else None
         self._api = api_client
         self._cache_dir = cache_dir
-        memory = MemoryWeChatState(max_users, dedupe_ttl_s, choice_ttl_s)
+        # A used request is remembered for as long as its timestamp could still pass the freshness check.
+        request_ttl_s = 2 * MAX_CLOCK_SKEW_S
+        memory = MemoryWeChatState(max_users, dedupe_ttl_s, choice_ttl_s, request_ttl_s)
         self.state: Union[MemoryWeChatState, RedisWeChatState] = (
-            RedisWeChatState(state_redis_url, memory, dedupe_ttl_s, choice_ttl_s) if state_redis_url else memory
+            RedisWeChatState(state_redis_url, memory, dedupe_ttl_s, choice_ttl_s, request_ttl_s=request_ttl_s)
+            if state_redis_url else memory
         )
         self._locks: Dict[str, List[Any]] = {}
         self._tasks: Set["asyncio.Task[None]"] = set()
@@ -233,8 +269,11 @@ class WeChatInput(InputChannel):
     def api(self) -> WeChatApiClient:
         """Return the send-API client, created on first use with the token cache under var_dir."""
         if self._api is None:
-            cache_dir = self._cache_dir or get_settings().var_dir
-            self._api = WeChatApiClient(self.appid, self.secret, self.api_base, cache_dir)
+            settings = get_settings()
+            policy = SendPolicy(max_attempts=max(1, settings.wechat_send_max_attempts),
+                                max_total_s=max(0.0, settings.wechat_send_max_total_s))
+            self._api = WeChatApiClient(self.appid, self.secret, self.api_base, self._cache_dir or settings.var_dir,
+                                        policy=policy)
         return self._api
 
     async def remembered_choices(self, openid: str) -> Optional[List[Choice]]:
@@ -280,7 +319,7 @@ class WeChatInput(InputChannel):
         openid = incoming.openid
         async with self._user_lock(openid):
             text = incoming.text
-            metadata = dict(incoming.metadata)
+            metadata = with_channel(incoming.metadata, CHANNEL_NAME)
             if incoming.kind == "text":
                 chosen = resolve_choice(text, await self.state.choices(openid) or [])
                 if chosen is not None:
@@ -289,9 +328,8 @@ class WeChatInput(InputChannel):
             collector = CollectingOutputChannel()
             failed = False
             try:
-                await on_new_message(
-                    UserMessage(text, collector, sender_id=openid, input_channel=CHANNEL_NAME, metadata=metadata)
-                )
+                await on_new_message(UserMessage(text, collector, sender_id=conversation_id(CHANNEL_NAME, openid),
+                                                 input_channel=CHANNEL_NAME, metadata=metadata))
             except Exception as exc:  # the user still deserves an answer; never crash the task
                 failed = True
                 logger.error(
@@ -314,6 +352,8 @@ class WeChatInput(InputChannel):
             for payload in payloads:
                 result = await self.api.send_message(openid, payload)
                 sent += int(result.ok)
+                if not result.ok:
+                    log_undelivered(openid, payload, result)
             logger.info(
                 "wechat.turn.done user=%s kind=%s messages=%d sent=%d",
                 mask_openid(openid),
@@ -338,13 +378,21 @@ class WeChatInput(InputChannel):
             body, content_type = serialize(envelope, fmt)
         return response.text(body, content_type=content_type)
 
+    def _check_request(self, request: Request) -> None:
+        """Raise Forbidden unless the URL signature is right and its timestamp within MAX_CLOCK_SKEW_S of now."""
+        args = request.args
+        timestamp = args.get("timestamp", "")
+        if not self.token or not check_signature(args.get("signature"), self.token, timestamp, args.get("nonce", "")):
+            raise Forbidden("signature")
+        if not (timestamp.isascii() and timestamp.isdigit()) or abs(self.clock() - int(timestamp)) > MAX_CLOCK_SKEW_S:
+            raise Forbidden("stale")
+
     def _decode_push(self, request: Request) -> Tuple[Dict[str, Any], str, Optional[int]]:
-        """Check signatures and decode the push; raise Forbidden (403) or BadPayload (400)."""
+        """Check the request and decode the push; raise Forbidden (403) or BadPayload (400)."""
+        self._check_request(request)
         args = request.args
         timestamp = args.get("timestamp", "")
         nonce = args.get("nonce", "")
-        if not self.token or not check_signature(args.get("signature"), self.token, timestamp, nonce):
-            raise Forbidden("bad signature")
         body = request.body or b""
         if len(body) > MAX_BODY_BYTES:
             raise BadPayload("body too large")
@@ -360,10 +408,13 @@ class WeChatInput(InputChannel):
             try:
                 plain, key_index = self.crypto.decrypt_message(encrypted, args.get("msg_signature"), timestamp, nonce)
             except InvalidSignatureError as exc:
-                raise Forbidden("bad msg_signature") from exc
+                raise Forbidden("msg_signature") from exc
             except DecryptError as exc:
                 raise BadPayload(f"cannot decrypt: {type(exc).__name__}") from exc
             fields, _ = parse_body(plain.encode("utf-8"))
+        elif self.crypto is not None:
+            # The URL signature does not cover the body: with a key configured, only a sealed push is authentic.
+            raise Forbidden("unencrypted")
         return fields, fmt, key_index
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -378,23 +429,21 @@ class WeChatInput(InputChannel):
 
         @bp.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
-            """Answer WeChat's URL verification with echostr when the signature is right."""
-            args = request.args
-            ok = bool(self.token) and check_signature(
-                args.get("signature"), self.token, args.get("timestamp", ""), args.get("nonce", "")
-            )
-            if not ok:
-                logger.warning("wechat.verify.refused")
+            """Answer WeChat's URL verification with echostr when the signature is right and fresh."""
+            try:
+                self._check_request(request)
+            except Forbidden as refusal:
+                logger.warning("wechat.verify.refused reason=%s", refusal)
                 return response.text("forbidden", status=403)
-            return response.text(args.get("echostr", ""))
+            return response.text(request.args.get("echostr", ""))
 
         @bp.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             """Check and decode a push, answer at once, and process it in the background."""
             try:
                 push, fmt, key_index = self._decode_push(request)
-            except Forbidden:
-                logger.warning("wechat.push.refused reason=signature")
+            except Forbidden as refusal:
+                logger.warning("wechat.push.refused reason=%s", refusal)
                 return response.text("forbidden", status=403)
             except BadPayload as exc:
                 logger.warning("wechat.push.rejected reason=%s", exc)
@@ -404,6 +453,11 @@ class WeChatInput(InputChannel):
             if not openid or not msg_type:
                 logger.warning("wechat.push.rejected reason=missing FromUserName/MsgType")
                 return response.text("bad request", status=400)
+            args = request.args
+            signed = f"{args.get('timestamp', '')}:{args.get('nonce', '')}:{args.get('signature', '')}"
+            if not await self.state.claim_request(signed, push_digest(push)):
+                logger.warning("wechat.push.refused reason=replayed")
+                return response.text("forbidden", status=403)
             logger.info("wechat.push type=%s user=%s", msg_type, mask_openid(openid))
 
             if msg_type == "text" and is_handoff_request(str(push.get("Content") or "")):

@@ -1,8 +1,14 @@
-"""Client of the WeChat server API: a shared, file-cached access token and the customer-service send API."""
+"""Client of the WeChat server API: a shared, file-cached access token and the customer-service send API.
+
+A send that fails for a passing reason (WeChat unreachable or answering 5xx, "system busy" -1, the API's
+call limits 45009/45011) is tried again with exponential backoff and jitter, attempts and total time capped
+(`SendPolicy`), well inside the 48 hours WeChat allows for customer-service replies.
+"""
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -12,9 +18,10 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, Optional, Tuple
+from typing import Any, Awaitable, Callable, Dict, Iterator, Optional, Tuple
 
 import requests
+from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt, wait_exponential_jitter
 
 from reissue.masking import mask_openid
 
@@ -29,6 +36,9 @@ QUOTA_CODES = {
     48001: "the mini program is not authorised for this API",
     45002: "content too long",
 }
+# Worth another attempt: -1 is WeChat's "system busy" and also our "could not reach WeChat / HTTP 5xx";
+# 45009 (daily call limit, which an administrator can reset) and 45011 (calls too frequent) pass too.
+TRANSIENT_CODES = frozenset({-1, 45009, 45011})
 
 
 class WeChatApiError(Exception):
@@ -43,15 +53,31 @@ class WeChatApiError(Exception):
 
 @dataclass(frozen=True)
 class SendResult:
-    """Outcome of one send: errcode 0 is success; -1 means the API could not be reached."""
+    """Outcome of a send: errcode 0 is success; -1 means the API could not be reached; how many attempts it took."""
 
     errcode: int
     errmsg: str = ""
+    attempts: int = 1
 
     @property
     def ok(self) -> bool:
         """Return True when WeChat accepted the message."""
         return self.errcode == 0
+
+    @property
+    def transient(self) -> bool:
+        """Return True when the same send may well succeed a little later."""
+        return self.errcode in TRANSIENT_CODES
+
+
+@dataclass(frozen=True)
+class SendPolicy:
+    """How hard one message is tried: attempts, total seconds, and the exponential backoff between attempts."""
+
+    max_attempts: int = 5
+    max_total_s: float = 120.0
+    backoff_initial_s: float = 1.0
+    backoff_max_s: float = 30.0
 
 
 @contextlib.contextmanager
@@ -134,14 +160,20 @@ class WeChatApiClient:
         timeout: Tuple[float, float] = DEFAULT_TIMEOUT,
         refresh_margin_s: float = REFRESH_MARGIN_S,
         session: Optional[requests.Session] = None,
+        policy: SendPolicy = SendPolicy(),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """Configure the client; no network or file access happens here."""
+        """Configure the client; no network or file access happens here; `sleep` and `clock` pace the attempts."""
         self.appid = appid
         self.secret = secret
         self.api_base = api_base.rstrip("/")
         self.timeout = timeout
         self.cache = TokenFileCache(Path(cache_dir), appid, self.api_base, refresh_margin_s)
         self._session = session
+        self.policy = policy
+        self._sleep = sleep
+        self._clock = clock
 
     @property
     def session(self) -> requests.Session:
@@ -187,6 +219,8 @@ class WeChatApiClient:
                 headers={"Content-Type": "application/json; charset=utf-8"},
                 timeout=self.timeout,
             )
+            if response.status_code >= 500:
+                return SendResult(-1, f"send request answered HTTP {response.status_code}")
             data = response.json()
         except (requests.RequestException, ValueError) as exc:
             # The exception text may contain the URL with the token: log only its type.
@@ -200,7 +234,7 @@ class WeChatApiClient:
         return SendResult(errcode, str(data.get("errmsg", "")))
 
     def send_message_sync(self, openid: str, payload: Dict[str, Any]) -> SendResult:
-        """Send one customer-service message; re-fetch the token once on 40001/42001; never raise."""
+        """One attempt at sending a customer-service message; re-fetch the token once on 40001/42001; never raise."""
         body = dict(payload, touser=openid)
         try:
             token = self.get_access_token()
@@ -224,10 +258,41 @@ class WeChatApiClient:
             )
         return result
 
-    async def send_message(self, openid: str, payload: Dict[str, Any]) -> SendResult:
-        """Send one message from async code (in a worker thread); never raise."""
+    async def _attempt(self, openid: str, payload: Dict[str, Any]) -> SendResult:
+        """One attempt from async code, in a worker thread; never raise."""
         try:
             return await asyncio.to_thread(self.send_message_sync, openid, payload)
         except Exception as exc:  # noqa: BLE001 - defensive: the sync path already catches
             logger.warning("wechat.send.crashed user=%s error=%s", mask_openid(openid), type(exc).__name__)
             return SendResult(-1, type(exc).__name__)
+
+    async def send_message(self, openid: str, payload: Dict[str, Any]) -> SendResult:
+        """Send one message, trying transient failures again within the policy (pauses on the event loop); never raise."""
+        policy = self.policy
+        deadline = self._clock() + policy.max_total_s
+
+        def out_of_time(state: RetryCallState) -> bool:
+            """Stop rather than start a pause that would end past the total time allowed."""
+            return self._clock() + (state.upcoming_sleep or 0.0) >= deadline
+
+        def last_result(state: RetryCallState) -> SendResult:
+            """The final attempt's result, once the policy allows no more."""
+            return state.outcome.result() if state.outcome is not None else SendResult(-1, "not attempted")
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(max(1, policy.max_attempts)) | out_of_time,
+            wait=wait_exponential_jitter(initial=policy.backoff_initial_s, max=policy.backoff_max_s),
+            retry=retry_if_result(lambda result: result.transient),
+            retry_error_callback=last_result,
+            sleep=self._sleep,
+        )
+        attempts = 0
+
+        async def attempt() -> SendResult:
+            """One more attempt, counted."""
+            nonlocal attempts
+            attempts += 1
+            return await self._attempt(openid, payload)
+
+        result: SendResult = await retrying(attempt)
+        return dataclasses.replace(result, attempts=attempts)

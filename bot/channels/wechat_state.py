@@ -1,4 +1,5 @@
-"""The WeChat channel's state: pushes already seen (WeChat retries) and the numbered choices last offered.
+"""The WeChat channel's state: signed requests already used, pushes already seen (WeChat retries) and the
+numbered choices last offered.
 
 `MemoryWeChatState` keeps them in this process (`make run`). `RedisWeChatState` shares them between every
 Rasa process and Sanic worker (`make run-scaled`), so a retry that lands on another worker is still
@@ -87,12 +88,20 @@ class TTLCache(Generic[K, V]):
 
 
 class MemoryWeChatState:
-    """Seen pushes and offered choices in this process only."""
+    """Used requests, seen pushes and offered choices in this process only."""
 
-    def __init__(self, max_users: int = 10000, dedupe_ttl_s: float = 600.0, choice_ttl_s: float = 6 * 3600.0) -> None:
-        """Bounded caches: five pushes per user, one list of choices per user."""
-        self._seen: TTLCache[str, bool] = TTLCache(max_users * 5, dedupe_ttl_s)
-        self._choices: TTLCache[str, List[Choice]] = TTLCache(max_users, choice_ttl_s)
+    def __init__(self, max_users: int = 10000, dedupe_ttl_s: float = 600.0, choice_ttl_s: float = 6 * 3600.0,
+                 request_ttl_s: float = 600.0, clock: Callable[[], float] = time.monotonic) -> None:
+        """Bounded caches: five requests and five pushes per user, one list of choices per user."""
+        self._requests: TTLCache[str, str] = TTLCache(max_users * 5, request_ttl_s, clock)
+        self._seen: TTLCache[str, bool] = TTLCache(max_users * 5, dedupe_ttl_s, clock)
+        self._choices: TTLCache[str, List[Choice]] = TTLCache(max_users, choice_ttl_s, clock)
+
+    async def claim_request(self, key: str, push_digest: str) -> bool:
+        """Tie the signed request `key` to the push it carried; False when it already carried another push."""
+        if self._requests.add_if_absent(key, push_digest):
+            return True
+        return self._requests.get(key) == push_digest
 
     async def first_time(self, key: str) -> bool:
         """Record the push `key`; False when it was already seen (a WeChat retry)."""
@@ -131,11 +140,25 @@ class RedisWeChatState:
     """Seen pushes and offered choices in Redis, shared by every process; memory while Redis is down."""
 
     def __init__(self, url: str, fallback: MemoryWeChatState, dedupe_ttl_s: float = 600.0,
-                 choice_ttl_s: float = 6 * 3600.0, prefix: str = "reissue:wechat") -> None:
+                 choice_ttl_s: float = 6 * 3600.0, prefix: str = "reissue:wechat", request_ttl_s: float = 600.0) -> None:
         """Use Redis at `url` (redis://host:port/db)."""
         self.fallback, self.prefix = fallback, prefix
         self.dedupe_ttl_s, self.choice_ttl_s = int(max(1, dedupe_ttl_s)), int(max(1, choice_ttl_s))
+        self.request_ttl_s = int(max(1, request_ttl_s))
         self.redis = SharedRedis(url, "wechat state", "using this process's memory", logger)
+
+    async def claim_request(self, key: str, push_digest: str) -> bool:
+        """SET NX the request's push digest; a request already used passes only with the same digest."""
+        redis_key = f"{self.prefix}:request:{key}"
+        try:
+            client = self.redis.client()
+            if await client.set(redis_key, push_digest, nx=True, ex=self.request_ttl_s):
+                return True
+            stored = await client.get(redis_key)
+            return (stored.decode("utf-8") if isinstance(stored, bytes) else stored) == push_digest
+        except Exception as error:  # noqa: BLE001 - the channel must keep answering
+            self.redis.unavailable(error)
+            return await self.fallback.claim_request(key, push_digest)
 
     async def first_time(self, key: str) -> bool:
         """SET NX: only the first process to see a push gets True."""

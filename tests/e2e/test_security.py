@@ -122,3 +122,33 @@ def test_rate_limit_per_sender_with_a_polite_message(stack) -> None:
     assert len(slowed) == 5, f"{len(slowed)} slowed down"
     assert all(texts and texts != [slow_down] for _, texts in results if texts != [slow_down])
     assert stack.texts(f"calm-{uuid.uuid4().hex[:8]}", "补办要登报吗") != slow_down
+
+
+def post_blank(stack, sender: str, forwarded_for: str = "") -> List[str]:
+    """A blank message (counted by the limits, no Rasa turn), optionally as if relayed for `forwarded_for`."""
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    response = requests.post(f"{stack.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": " "},
+                             headers=headers, timeout=60)
+    assert response.status_code == 200
+    return [m.get("text", "") for m in response.json()]
+
+
+def test_rotating_sender_ids_do_not_escape_the_per_address_limit(stack) -> None:
+    """Behind the (loopback) proxy, 125 messages from one client address under 125 sender ids: 120 are taken,
+    5 are asked to slow down; loopback callers themselves (benchmarks, these tests) are limited only per sender."""
+    client = f"203.0.113.{uuid.uuid4().int % 200 + 1}"
+    with ThreadPoolExecutor(8) as pool:
+        relayed = list(pool.map(lambda i: post_blank(stack, f"rot-{uuid.uuid4().hex[:10]}", client), range(125)))
+        local = list(pool.map(lambda i: post_blank(stack, f"loc-{uuid.uuid4().hex[:10]}"), range(125)))
+    slow_down = [knowledge.message("channel_slow_down")]
+    assert sum(texts == slow_down for texts in relayed) == 5
+    assert not any(texts == slow_down for texts in local)
+
+
+def test_a_rest_client_cannot_claim_another_channel(stack, sender) -> None:
+    """metadata.channel and input_channel saying wechat are overwritten: the tracker says rest."""
+    body = {"sender": sender, "message": "补办要登报吗", "metadata": {"channel": "wechat"}, "input_channel": "wechat"}
+    assert requests.post(f"{stack.rasa_url}/webhooks/rest/webhook", json=body, timeout=60).status_code == 200
+    user = [e for e in requests.get(f"{stack.rasa_url}/conversations/{sender}/tracker", params={"token": stack.rasa_token},
+                                    timeout=30).json()["events"] if e["event"] == "user"]
+    assert user[-1]["input_channel"] == "rest" and user[-1]["metadata"]["channel"] == "rest"

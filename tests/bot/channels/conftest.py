@@ -1,11 +1,13 @@
-"""Fixtures for the WeChat channel tests: the fake WeChat API and the channel served by Sanic on loopback."""
+"""Fixtures for the WeChat channel tests: the fake WeChat API and the channel served by Sanic on loopback,
+in plain mode (`harness`) and in safe mode (`safe_harness`)."""
 from __future__ import annotations
 
+import contextlib
 import socket
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
-from typing import AsyncIterator, Iterator, Tuple
+from typing import AsyncIterator, Iterator, List, Tuple
 
 import httpx
 import pytest
@@ -35,24 +37,27 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-async def harness(
-    fake_wechat: Tuple[str, FakeWeChatRecorder], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+class Sleeps:
+    """An instant stand-in for asyncio.sleep that records the pauses asked for."""
+
+    def __init__(self) -> None:
+        """No pause yet."""
+        self.calls: List[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        """Record the pause and return at once."""
+        self.calls.append(seconds)
+
+
+@contextlib.asynccontextmanager
+async def serve_channel(
+    fake_wechat: Tuple[str, FakeWeChatRecorder], var_dir: Path, **keys: str
 ) -> AsyncIterator[ChannelHarness]:
-    """Serve the channel blueprint on loopback with safe mode keys and the fake API."""
+    """Serve the channel blueprint on loopback with the fake API (send retries instant) and the given keys."""
     base_url, recorder = fake_wechat
-    # Sanic rewrites its HTTP methods at start-up; test mode lets several apps start in one process.
-    monkeypatch.setattr(Sanic, "test_mode", True)
-    api = WeChatApiClient(FAKE_APPID, FAKE_SECRET, base_url, tmp_path / "var", timeout=(2.0, 5.0))
-    channel = WeChatInput(
-        token=TOKEN,
-        aes_key=AES_KEY,
-        aes_key_previous=AES_KEY_PREVIOUS,
-        appid=FAKE_APPID,
-        secret=FAKE_SECRET,
-        api_base=base_url,
-        api_client=api,
-    )
+    sleeps = Sleeps()
+    api = WeChatApiClient(FAKE_APPID, FAKE_SECRET, base_url, var_dir, timeout=(2.0, 5.0), sleep=sleeps)
+    channel = WeChatInput(token=TOKEN, appid=FAKE_APPID, secret=FAKE_SECRET, api_base=base_url, api_client=api, **keys)
     rasa = FakeRasa()
     app = Sanic(f"wechat_test_{uuid.uuid4().hex[:8]}")
     # Mount the channel exactly as `rasa run` does; Rasa's handler calls app.ctx.agent.handle_message.
@@ -64,8 +69,29 @@ async def harness(
     await server.start_serving()
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10.0) as client:
-            yield ChannelHarness(client, channel, rasa, recorder, base_url)
+            yield ChannelHarness(client, channel, rasa, recorder, base_url, sleeps.calls)
             await channel.wait_idle()
     finally:
         server.close()
         await server.wait_closed()
+
+
+@pytest.fixture
+async def harness(
+    fake_wechat: Tuple[str, FakeWeChatRecorder], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[ChannelHarness]:
+    """The channel in plain mode (no EncodingAESKey), as the console's 明文模式."""
+    # Sanic rewrites its HTTP methods at start-up; test mode lets several apps start in one process.
+    monkeypatch.setattr(Sanic, "test_mode", True)
+    async with serve_channel(fake_wechat, tmp_path / "var") as served:
+        yield served
+
+
+@pytest.fixture
+async def safe_harness(
+    fake_wechat: Tuple[str, FakeWeChatRecorder], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[ChannelHarness]:
+    """The channel in safe mode (安全模式) with the current and the previous EncodingAESKey."""
+    monkeypatch.setattr(Sanic, "test_mode", True)
+    async with serve_channel(fake_wechat, tmp_path / "var", aes_key=AES_KEY, aes_key_previous=AES_KEY_PREVIOUS) as served:
+        yield served

@@ -67,21 +67,21 @@ async def served(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Tuple[httpx.A
 
 
 async def test_a_message_reaches_rasa_with_its_metadata_and_the_reply_comes_back(served) -> None:
-    """Same URL and JSON as Rasa's channel; metadata objects are passed through untouched."""
+    """Same URL and JSON as Rasa's channel; metadata objects are passed through, with the channel the server decided."""
     client, _, rasa = served
     reply = await client.post(WEBHOOK, json={"sender": "u1", "message": "补办要登报吗", "metadata": {"page": "faq", "n": 1}})
     assert reply.status_code == 200
     assert reply.json() == [{"recipient_id": "u1", "text": "收到。"}]
     assert rasa.received[0].text == "补办要登报吗" and rasa.received[0].sender_id == "u1"
-    assert rasa.received[0].metadata == {"page": "faq", "n": 1}
+    assert rasa.received[0].metadata == {"page": "faq", "n": 1, "channel": "rest"}
     assert rasa.received[0].input_channel == "rest"
 
 
 async def test_non_object_metadata_is_dropped_not_fatal(served) -> None:
-    """A metadata list is ignored; the message still goes through."""
+    """A metadata list is ignored; the message still goes through (with only the server's channel)."""
     client, _, rasa = served
     reply = await client.post(WEBHOOK, json={"sender": "u2", "message": "你好", "metadata": ["x"]})
-    assert reply.status_code == 200 and rasa.received[-1].metadata is None
+    assert reply.status_code == 200 and rasa.received[-1].metadata == {"channel": "rest"}
 
 
 async def test_rate_limit_answers_politely_per_sender(served) -> None:
@@ -181,7 +181,7 @@ def test_from_credentials_reads_settings_and_installs_the_log_scrubber(monkeypat
     monkeypatch.setenv("REST_MAX_BODY_BYTES", "999")
     channel = RestInput.from_credentials({"max_message_chars": "${UNSET}", "rate_window_s": 30})
     assert (channel.rate_limit, channel.max_body_bytes, channel.rate_window_s) == (7, 999, 30.0)
-    assert channel.max_message_chars == 1000 and channel.redis_limiter is None
+    assert channel.max_message_chars == 1000 and channel.sender_limit.redis is None
     assert any(isinstance(f, ScrubFilter) for f in logging.getLogger().filters)
     RestInput.from_credentials(None)
     assert sum(isinstance(f, ScrubFilter) for f in logging.getLogger().filters) == 1
@@ -222,7 +222,7 @@ async def test_redis_down_falls_back_to_the_process_limiter(caplog: pytest.LogCa
 def test_parse_body_never_raises_anything_but_bad_request(raw: bytes) -> None:
     """Any bytes: a usable message or BadRequest, nothing else."""
     try:
-        sender, message, metadata, _ = parse_body(raw)
+        sender, message, metadata = parse_body(raw)
     except BadRequest:
         return
     assert isinstance(sender, str) and sender.strip()
@@ -265,3 +265,130 @@ async def test_injected_intent_reaches_rasa_as_words(served) -> None:
     assert rasa.received[-1].text == "restart"
     reply = await client.post(WEBHOOK, json={"sender": "inj", "message": "/"})
     assert reply.json()[0]["text"] == knowledge.message("channel_bad_request")
+
+
+# --- who a message is from: channel, conversation, address -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "metadata, expected",
+    [({"channel": "wechat"}, "rest"), ({"channel": "hotline"}, "rest"), ({"channel": ["web"]}, "rest"), (None, "rest"),
+     ({"channel": "web", "page": "faq"}, "web")],
+)
+async def test_the_client_cannot_choose_its_channel(served, metadata, expected) -> None:
+    """metadata.channel and input_channel never make a REST message wechat or hotline; the widget's `web` stays."""
+    client, _, rasa = served
+    body = {"sender": f"ch-{uuid.uuid4().hex[:6]}", "message": "你好", "input_channel": "wechat"}
+    if metadata is not None:
+        body["metadata"] = metadata
+    await client.post(WEBHOOK, json=body)
+    message = rasa.received[-1]
+    assert message.metadata["channel"] == expected and message.input_channel == "rest"
+    assert {k: v for k, v in message.metadata.items() if k != "channel"} == {k: v for k, v in (metadata or {}).items() if k != "channel"}
+
+
+@pytest.mark.parametrize("sender", ["wechat:oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "wechat:"])
+async def test_a_sender_in_the_wechat_namespace_is_refused(served, sender: str) -> None:
+    """A REST client cannot post as wechat:<openid> and so join that WeChat user's conversation."""
+    client, _, rasa = served
+    reply = await client.post(WEBHOOK, json={"sender": sender, "message": "查一下进度"})
+    assert reply.status_code == 400 and reply.json() == [{"text": knowledge.message("channel_bad_request")}]
+    assert rasa.received == []
+
+
+async def test_other_sender_ids_are_kept_as_the_client_chose_them(served) -> None:
+    """Widget, test and other colon-bearing ids keep their conversations."""
+    client, _, rasa = served
+    for sender in ("web-0123456789abcdef01234567", "user:42", "WeChat-like"):
+        await client.post(WEBHOOK, json={"sender": sender, "message": "你好"})
+    assert [m.sender_id for m in rasa.received] == ["web-0123456789abcdef01234567", "user:42", "WeChat-like"]
+
+
+@pytest.fixture
+async def limited(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Tuple[httpx.AsyncClient, RestInput, FakeRasa]]:
+    """The channel with a generous per-sender limit but 3 messages per address and 5 in all per minute."""
+    monkeypatch.setattr(Sanic, "test_mode", True)
+    channel = RestInput(rate_limit=100, rate_window_s=60, address_rate_limit=3, global_rate_limit=5)
+    rasa = FakeRasa(default=[{"text": "收到。"}])
+    client, server = await serve(channel, rasa)
+    try:
+        yield client, channel, rasa
+    finally:
+        await client.aclose()
+        server.close()
+        await server.wait_closed()
+
+
+async def post_from(client: httpx.AsyncClient, address: str, sender: str) -> httpx.Response:
+    """A message that the loopback proxy says came from `address`."""
+    return await client.post(WEBHOOK, json={"sender": sender, "message": "你好"}, headers={"X-Forwarded-For": address})
+
+
+async def test_rotating_sender_ids_from_one_address_are_limited(limited) -> None:
+    """New sender ids do not escape the per-address limit: the 4th gets the polite 200; another address is served."""
+    client, _, rasa = limited
+    replies = [await post_from(client, "203.0.113.7", f"rot-{i}") for i in range(5)]
+    assert [r.status_code for r in replies] == [200] * 5
+    assert [r.json()[0]["text"] for r in replies] == ["收到。"] * 3 + [knowledge.message("channel_slow_down")] * 2
+    assert replies[3].headers["Retry-After"] == "60" and len(rasa.received) == 3
+    assert (await post_from(client, "198.51.100.2", "rot-x")).json()[0]["text"] == "收到。"
+
+
+async def test_the_global_limit_holds_across_addresses(limited) -> None:
+    """Six addresses, one message each: the sixth is over the limit of five for everybody."""
+    client, _, rasa = limited
+    replies = [await post_from(client, f"203.0.113.{i}", f"g-{i}") for i in range(1, 7)]
+    assert [r.json()[0]["text"] for r in replies] == ["收到。"] * 5 + [knowledge.message("channel_slow_down")]
+    assert len(rasa.received) == 5
+
+
+async def test_loopback_callers_are_limited_only_per_sender(limited) -> None:
+    """This machine's own callers (benchmarks, end-to-end tests, a local proxy without X-Forwarded-For) pass the
+    per-address and global limits."""
+    client, _, rasa = limited
+    replies = [await client.post(WEBHOOK, json={"sender": f"local-{i}", "message": "你好"}) for i in range(8)]
+    assert all(r.json()[0]["text"] == "收到。" for r in replies) and len(rasa.received) == 8
+
+
+async def test_forwarded_for_counts_only_behind_a_trusted_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no proxy trusted, X-Forwarded-For is ignored: the loopback caller stays itself (and unlimited)."""
+    monkeypatch.setattr(Sanic, "test_mode", True)
+    channel = RestInput(rate_limit=100, address_rate_limit=3, global_rate_limit=5, trusted_proxies="")
+    rasa = FakeRasa(default=[{"text": "收到。"}])
+    client, server = await serve(channel, rasa)
+    try:
+        replies = [await post_from(client, "203.0.113.7", f"spoof-{i}") for i in range(5)]
+    finally:
+        await client.aclose()
+        server.close()
+        await server.wait_closed()
+    assert all(r.json()[0]["text"] == "收到。" for r in replies)
+
+
+async def test_limits_are_logged_without_the_full_address(limited, caplog: pytest.LogCaptureFixture) -> None:
+    """The log says which limit and the /24 network, never the whole address or the sender id."""
+    client, _, _ = limited
+    with caplog.at_level(logging.INFO, logger="bot.channels.rest"):
+        for i in range(4):
+            await post_from(client, "203.0.113.77", f"logged-sender-{i}")
+    lines = [r.getMessage() for r in caplog.records if "rate limit" in r.getMessage()]
+    assert len(lines) == 1 and "per-address" in lines[0] and "203.0.113.0/24" in lines[0]
+    assert "203.0.113.77" not in caplog.text and "logged-sender" not in caplog.text
+
+
+async def test_addresses_are_counted_under_a_digest(limited) -> None:
+    """The limiter's keys (in memory or Redis) never hold a client address in clear."""
+    client, channel, _ = limited
+    await post_from(client, "203.0.113.78", "digest-sender")
+    keys = list(channel.address_limit.memory.hits)
+    assert len(keys) == 1 and "203.0.113.78" not in keys[0] and len(keys[0]) == 32
+
+
+def test_from_credentials_reads_the_address_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """REST_ADDRESS_RATE_LIMIT, REST_GLOBAL_RATE_LIMIT and TRUSTED_PROXIES come from the environment."""
+    monkeypatch.setenv("REST_ADDRESS_RATE_LIMIT", "11")
+    monkeypatch.setenv("REST_GLOBAL_RATE_LIMIT", "222")
+    monkeypatch.setenv("TRUSTED_PROXIES", "10.0.0.0/8")
+    channel = RestInput.from_credentials(None)
+    assert (channel.address_limit.memory.limit, channel.global_limit.memory.limit) == (11, 222)
+    assert [str(n) for n in channel.trusted_proxies] == ["10.0.0.0/8"]

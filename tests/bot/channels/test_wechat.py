@@ -20,6 +20,7 @@ from bot.channels.wechat import (
 )
 from bot.channels.wechat_crypto import MessageCrypto, sign
 from reissue import knowledge
+from reissue.masking import mask_openid
 from tests.bot.channels.wechat_support import (
     AES_KEY,
     AES_KEY_PREVIOUS,
@@ -53,11 +54,12 @@ def as_json(fields: Dict[str, Any]) -> str:
     return json.dumps(fields, ensure_ascii=False)
 
 
-def seal(fields: Dict[str, Any], fmt: str = "xml", key: str = AES_KEY, appid: str = FAKE_APPID):
-    """Encrypt a push for safe mode; return (body, query params)."""
+def seal(fields: Dict[str, Any], fmt: str = "xml", key: str = AES_KEY, appid: str = FAKE_APPID, age_s: int = 0):
+    """Encrypt a push for safe mode, signed `age_s` seconds ago; return (body, query params)."""
     plain = to_xml(fields) if fmt == "xml" else as_json(fields)
     crypto = MessageCrypto(TOKEN, [key], appid)
-    timestamp, nonce = str(int(time.time())), "1234567"
+    query = signed_query(timestamp=str(int(time.time()) - age_s))
+    timestamp, nonce = query["timestamp"], query["nonce"]
     sealed = crypto.encrypt_message(plain, timestamp, nonce)
     envelope = {"ToUserName": MINI_PROGRAM, "Encrypt": sealed.encrypt}
     body = to_xml(envelope) if fmt == "xml" else as_json(envelope)
@@ -66,7 +68,8 @@ def seal(fields: Dict[str, Any], fmt: str = "xml", key: str = AES_KEY, appid: st
 
 
 async def test_url_verification_official_vector(harness: ChannelHarness) -> None:
-    """GET with the official vector answers echostr as plain text."""
+    """GET with the official vector answers echostr as plain text (the channel's clock at the vector's time)."""
+    harness.channel.clock = lambda: 1714036504.0 + 60
     params = {
         "signature": "f464b24fc39322e44b38aa78f5edd27bd1441696",
         "timestamp": "1714036504",
@@ -100,14 +103,16 @@ async def test_health_route(harness: ChannelHarness) -> None:
 
 
 async def test_official_post_signature_vector_is_accepted(harness: ChannelHarness) -> None:
-    """A plain JSON push signed like the official POST vector is processed and answered."""
+    """A plain JSON push signed like the official POST vector is processed and answered, as sender wechat:<openid>."""
+    harness.channel.clock = lambda: 1714037059.0 - 120
     params = {"signature": "899cf89e464efb63f54ddac96b0a0a235f53aa78", "timestamp": "1714037059", "nonce": "486452656"}
     response = await harness.post(as_json(push("你好")), params=params)
     assert response.status_code == 200 and response.text == "success"
     await harness.channel.wait_idle()
     assert harness.rasa.texts == ["你好"]
     message = harness.rasa.received[0]
-    assert message.sender_id == OPENID and message.input_channel == "wechat"
+    assert message.sender_id == f"wechat:{OPENID}" and message.input_channel == "wechat"
+    assert message.metadata["channel"] == "wechat"
     assert [s.content for s in harness.recorder.delivered(OPENID)] == ["收到。"]
 
 
@@ -212,7 +217,7 @@ async def test_enter_tempsession_greets(harness: ChannelHarness) -> None:
     assert response.text == "success"
     await harness.channel.wait_idle()
     message = harness.rasa.received[0]
-    assert message.text == GREET_PAYLOAD and message.sender_id == OPENID
+    assert message.text == GREET_PAYLOAD and message.sender_id == f"wechat:{OPENID}"
     assert message.metadata["session_from"] == "home"
     assert [s.content for s in harness.recorder.delivered(OPENID)] == ["您好，我是证书补发小助手。\n\n您可以直接提问。"]
 
@@ -252,21 +257,21 @@ async def test_transfer_to_human_answers_synchronously(harness: ChannelHarness, 
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
-async def test_safe_mode_round_trip(harness: ChannelHarness, fmt: str) -> None:
+async def test_safe_mode_round_trip(safe_harness: ChannelHarness, fmt: str) -> None:
     """An encrypted push is decrypted and processed; the reply goes out through the send API."""
     body, params = seal(push("补发需要什么材料"), fmt)
-    response = await harness.post(body, params)
+    response = await safe_harness.post(body, params)
     assert response.status_code == 200 and response.text == "success"
-    await harness.channel.wait_idle()
-    assert harness.rasa.texts == ["补发需要什么材料"]
-    assert len(harness.recorder.delivered(OPENID)) == 1
+    await safe_harness.channel.wait_idle()
+    assert safe_harness.rasa.texts == ["补发需要什么材料"]
+    assert len(safe_harness.recorder.delivered(OPENID)) == 1
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
-async def test_safe_mode_transfer_reply_is_encrypted(harness: ChannelHarness, fmt: str) -> None:
+async def test_safe_mode_transfer_reply_is_encrypted(safe_harness: ChannelHarness, fmt: str) -> None:
     """In safe mode the transfer reply is sealed and signed; decrypted it is transfer_customer_service."""
     body, params = seal(push("人工客服"), fmt)
-    response = await harness.post(body, params)
+    response = await safe_harness.post(body, params)
     envelope, envelope_fmt = parse_body(response.content)
     assert envelope_fmt == fmt and "MsgType" not in envelope
     assert envelope["MsgSignature"] == sign(TOKEN, envelope["TimeStamp"], envelope["Nonce"], envelope["Encrypt"])
@@ -278,26 +283,26 @@ async def test_safe_mode_transfer_reply_is_encrypted(harness: ChannelHarness, fm
     assert reply_fmt == fmt and reply["MsgType"] == "transfer_customer_service" and reply["ToUserName"] == OPENID
 
 
-async def test_safe_mode_accepts_the_previous_key(harness: ChannelHarness) -> None:
+async def test_safe_mode_accepts_the_previous_key(safe_harness: ChannelHarness) -> None:
     """During a key rotation, a push sealed with the previous EncodingAESKey is still processed."""
     body, params = seal(push("旧密钥"), key=AES_KEY_PREVIOUS)
-    assert (await harness.post(body, params)).text == "success"
-    await harness.channel.wait_idle()
-    assert harness.rasa.texts == ["旧密钥"]
+    assert (await safe_harness.post(body, params)).text == "success"
+    await safe_harness.channel.wait_idle()
+    assert safe_harness.rasa.texts == ["旧密钥"]
 
 
-async def test_safe_mode_refuses_forged_msg_signature(harness: ChannelHarness) -> None:
+async def test_safe_mode_refuses_forged_msg_signature(safe_harness: ChannelHarness) -> None:
     """A correct URL signature with a forged msg_signature is refused with 403."""
     body, params = seal(push("伪造"))
     params["msg_signature"] = "0" * 40
-    response = await harness.post(body, params)
+    response = await safe_harness.post(body, params)
     assert response.status_code == 403
-    await harness.channel.wait_idle()
-    assert harness.rasa.received == []
+    await safe_harness.channel.wait_idle()
+    assert safe_harness.rasa.received == []
 
 
 @pytest.mark.parametrize("problem", ["unknown_key", "wrong_appid", "no_encrypt"])
-async def test_safe_mode_undecryptable_push_is_400(harness: ChannelHarness, problem: str) -> None:
+async def test_safe_mode_undecryptable_push_is_400(safe_harness: ChannelHarness, problem: str) -> None:
     """Unknown keys, another AppID, or encrypt_type=aes without Encrypt give 400."""
     if problem == "unknown_key":
         body, params = seal(push("x"), key="Z" * 42 + "A")
@@ -305,10 +310,124 @@ async def test_safe_mode_undecryptable_push_is_400(harness: ChannelHarness, prob
         body, params = seal(push("x"), appid="wx_not_ours")
     else:
         body, params = as_json(push("x")), dict(signed_query(), encrypt_type="aes", msg_signature="1" * 40)
-    response = await harness.post(body, params)
+    response = await safe_harness.post(body, params)
     assert response.status_code == 400
+    await safe_harness.channel.wait_idle()
+    assert safe_harness.rasa.received == []
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+@pytest.mark.parametrize("content", ["冒充的明文消息", "转人工"])
+async def test_safe_mode_refuses_a_plaintext_push(safe_harness: ChannelHarness, fmt: str, content: str) -> None:
+    """With an EncodingAESKey configured, a correctly signed push without Encrypt is refused with 403."""
+    fields = push(content)
+    response = await safe_harness.post(as_json(fields) if fmt == "json" else to_xml(fields))
+    assert response.status_code == 403 and "transfer_customer_service" not in response.text
+    await safe_harness.channel.wait_idle()
+    assert safe_harness.rasa.received == [] and safe_harness.recorder.sends == []
+
+
+async def test_safe_mode_refuses_a_stale_sealed_push(safe_harness: ChannelHarness) -> None:
+    """A sealed push whose signatures are right but whose timestamp is an hour old is refused with 403."""
+    body, params = seal(push("一小时前的消息"), age_s=3600)
+    response = await safe_harness.post(body, params)
+    assert response.status_code == 403
+    await safe_harness.channel.wait_idle()
+    assert safe_harness.rasa.received == []
+
+
+@pytest.mark.parametrize("offset_s", [-301, 301, -86400 * 365])
+async def test_push_outside_the_five_minute_window_is_refused(harness: ChannelHarness, offset_s: int) -> None:
+    """A genuine signature whose timestamp is more than 300 s from now, either way, no longer works."""
+    params = signed_query(timestamp=str(int(time.time()) + offset_s))
+    response = await harness.post(as_json(push("旧签名的消息")), params)
+    assert response.status_code == 403
+    await harness.channel.wait_idle()
+    assert harness.rasa.received == [] and harness.recorder.sends == []
+
+
+@pytest.mark.parametrize("offset_s", [-290, 290])
+async def test_push_inside_the_window_is_accepted(harness: ChannelHarness, offset_s: int) -> None:
+    """Clocks a few minutes apart are tolerated."""
+    params = signed_query(timestamp=str(int(time.time()) + offset_s))
+    assert (await harness.post(as_json(push("时钟略有偏差")), params)).text == "success"
+    await harness.channel.wait_idle()
+    assert harness.rasa.texts == ["时钟略有偏差"]
+
+
+FULLWIDTH_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+@pytest.mark.parametrize("timestamp", ["", "abc", "1e9", "-1", "fullwidth now"])
+async def test_push_with_an_unreadable_timestamp_is_refused(harness: ChannelHarness, timestamp: str) -> None:
+    """A signed timestamp that is not plain ASCII seconds is refused (even full-width digits of now)."""
+    if timestamp == "fullwidth now":
+        timestamp = str(int(time.time())).translate(FULLWIDTH_DIGITS)
+    response = await harness.post(as_json(push("怪时间")), signed_query(timestamp=timestamp))
+    assert response.status_code == 403
     await harness.channel.wait_idle()
     assert harness.rasa.received == []
+
+
+async def test_url_verification_refuses_a_stale_timestamp(harness: ChannelHarness) -> None:
+    """The console's GET check obeys the same five-minute window."""
+    params = dict(signed_query(timestamp=str(int(time.time()) - 3600)), echostr="4375120948345356249")
+    response = await harness.client.get(WEBHOOK, params=params)
+    assert response.status_code == 403 and "4375120948345356249" not in response.text
+
+
+async def test_a_signature_used_again_for_another_push_is_refused(harness: ChannelHarness) -> None:
+    """One captured (timestamp, nonce, signature) cannot carry another body, even from another openid."""
+    params = signed_query()
+    first = await harness.post(as_json(push("第一条")), params)
+    second = await harness.post(as_json(push("换了内容", openid="oAttacker_00000000000000001")), params)
+    third = await harness.post(as_json(push("转人工")), params)
+    assert first.text == "success" and second.status_code == 403 and third.status_code == 403
+    await harness.channel.wait_idle()
+    assert harness.rasa.texts == ["第一条"]
+    assert harness.recorder.delivered("oAttacker_00000000000000001") == []
+
+
+async def test_a_sealed_signature_used_again_for_another_push_is_refused(safe_harness: ChannelHarness) -> None:
+    """In safe mode too: the same timestamp and nonce with another sealed body is refused."""
+    body, params = seal(push("第一条"))
+    crypto = MessageCrypto(TOKEN, [AES_KEY], FAKE_APPID)
+    other = crypto.encrypt_message(to_xml(push("第二条")), params["timestamp"], params["nonce"])
+    other_body = to_xml({"ToUserName": MINI_PROGRAM, "Encrypt": other.encrypt})
+    assert (await safe_harness.post(body, params)).text == "success"
+    replay = await safe_harness.post(other_body, dict(params, msg_signature=other.msg_signature))
+    assert replay.status_code == 403
+    await safe_harness.channel.wait_idle()
+    assert safe_harness.rasa.texts == ["第一条"]
+
+
+async def test_the_same_push_resent_with_its_signature_is_a_duplicate(harness: ChannelHarness) -> None:
+    """WeChat resending the very same push (same query, same body) gets `success` and is processed once."""
+    params, body = signed_query(), as_json(push("重发的消息"))
+    assert [(await harness.post(body, params)).text for _ in range(3)] == ["success"] * 3
+    await harness.channel.wait_idle()
+    assert harness.rasa.texts == ["重发的消息"]
+
+
+async def test_refusals_are_logged_by_reason_without_personal_data(
+    safe_harness: ChannelHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each refusal says why (unencrypted, stale, replayed) and never who or what."""
+    text = "我的身份证号370102199001011234"
+    body, params = seal(push(text))
+    with caplog.at_level(logging.INFO):
+        await safe_harness.post(as_json(push(text)))
+        await safe_harness.post(*seal(push(text), age_s=900))
+        await safe_harness.post(body, params)
+        other = MessageCrypto(TOKEN, [AES_KEY], FAKE_APPID).encrypt_message(
+            to_xml(push("另一条")), params["timestamp"], params["nonce"])
+        await safe_harness.post(to_xml({"ToUserName": MINI_PROGRAM, "Encrypt": other.encrypt}),
+                                dict(params, msg_signature=other.msg_signature))
+        await safe_harness.channel.wait_idle()
+    refusals = [r.getMessage() for r in caplog.records if "wechat.push.refused" in r.getMessage()]
+    assert [m.split("reason=")[1] for m in refusals] == ["unencrypted", "stale", "replayed"]
+    logs = "\n".join(r.getMessage() for r in caplog.records)
+    assert OPENID not in logs and "370102199001011234" not in logs
 
 
 @pytest.mark.parametrize(
@@ -370,6 +489,42 @@ async def test_quota_error_does_not_break_the_channel(harness: ChannelHarness) -
     assert response.text == "success"
     await harness.channel.wait_idle()
     assert [s.errcode for s in harness.recorder.sends] == [45047, 0]
+
+
+async def test_a_failed_send_is_retried_until_delivered(harness: ChannelHarness) -> None:
+    """"System busy" (-1) and "too frequent" (45011) are tried again after a pause; the reply arrives."""
+    harness.recorder.script_send_errcodes(-1, 45011)
+    await harness.post(as_json(push("在吗")))
+    await harness.channel.wait_idle()
+    assert [s.errcode for s in harness.recorder.sends] == [-1, 45011, 0]
+    assert len(harness.sleeps) == 2 and all(pause > 0 for pause in harness.sleeps)
+    assert [s.content for s in harness.recorder.delivered(OPENID)] == ["收到。"]
+
+
+async def test_a_final_refusal_is_not_retried(harness: ChannelHarness) -> None:
+    """The 48-hour window having passed (45015) is final: one attempt, no pause."""
+    harness.recorder.script_send_errcodes(45015)
+    await harness.post(as_json(push("过期了")))
+    await harness.channel.wait_idle()
+    assert [s.errcode for s in harness.recorder.sends] == [45015] and harness.sleeps == []
+
+
+async def test_an_undeliverable_reply_is_logged_with_its_application_number(
+    harness: ChannelHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """When every attempt fails, the log keeps the application number (masked openid, no text) for staff."""
+    harness.rasa.script["确认提交"] = [{"text": "张三您好，已提交，申请编号是 BF2026112704817，请记好。"}]
+    harness.recorder.script_send_errcodes(*[-1] * 20)
+    with caplog.at_level(logging.INFO):
+        await harness.post(as_json(push("确认提交")))
+        await harness.channel.wait_idle()
+    assert len(harness.recorder.sends) == harness.channel.api.policy.max_attempts
+    undelivered = [r for r in caplog.records if "wechat.send.undelivered" in r.getMessage()]
+    assert len(undelivered) == 1 and undelivered[0].levelno == logging.ERROR
+    line = undelivered[0].getMessage()
+    assert "BF2026112704817" in line and "errcode=-1" in line and mask_openid(OPENID) in line
+    logs = "\n".join(r.getMessage() for r in caplog.records)
+    assert OPENID not in logs and "张三" not in logs and "请记好" not in logs
 
 
 async def test_rasa_failure_sends_an_apology(harness: ChannelHarness) -> None:

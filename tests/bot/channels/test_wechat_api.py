@@ -1,4 +1,4 @@
-"""Tests of the WeChat API client against the local fake server: shared token cache, refresh, errors."""
+"""Tests of the WeChat API client against the local fake server: shared token cache, refresh, errors, retries."""
 from __future__ import annotations
 
 import logging
@@ -6,11 +6,12 @@ import socket
 import stat
 import threading
 from pathlib import Path
-from typing import List, Tuple
+from types import SimpleNamespace
+from typing import Any, Dict, List, Tuple
 
 import pytest
 
-from bot.channels.wechat_api import TokenFileCache, WeChatApiClient
+from bot.channels.wechat_api import SendPolicy, TokenFileCache, WeChatApiClient
 from tests.fakes.wechat_api_server import FAKE_APPID, FAKE_SECRET, FakeWeChatRecorder, start_fake_wechat_api
 
 OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
@@ -155,3 +156,84 @@ def test_missing_credentials_are_a_failed_result(tmp_path: Path) -> None:
     """Without AppID/secret nothing is requested and the send fails cleanly."""
     client = WeChatApiClient("", "", "http://127.0.0.1:9", tmp_path)
     assert client.send_message_sync(OPENID, TEXT).errcode == -2
+
+
+# --- retries of the send API ------------------------------------------------------------------------
+
+
+class ScriptedSession:
+    """A stand-in for requests.Session: a token for every GET, the scripted (status, body) answers for POSTs."""
+
+    def __init__(self, *answers: Tuple[int, Dict[str, Any]]) -> None:
+        """Answer the POSTs in this order; then succeed."""
+        self.answers = list(answers)
+        self.posts = 0
+
+    def get(self, url: str, **kwargs: Any) -> SimpleNamespace:
+        """The token endpoint."""
+        return SimpleNamespace(status_code=200, json=lambda: {"access_token": "tok", "expires_in": 7200})
+
+    def post(self, url: str, **kwargs: Any) -> SimpleNamespace:
+        """The send endpoint: the next scripted answer."""
+        self.posts += 1
+        status, body = self.answers.pop(0) if self.answers else (200, {"errcode": 0})
+        return SimpleNamespace(status_code=status, json=lambda: body)
+
+
+def retrying_client(tmp_path: Path, session: Any = None, base_url: str = "http://127.0.0.1:9", **policy: Any):
+    """A client with the given policy whose pauses are recorded and advance a fake clock instead of sleeping."""
+    sleeps: List[float] = []
+
+    async def sleep(seconds: float) -> None:
+        """Record the pause."""
+        sleeps.append(seconds)
+
+    client = make_client(base_url, tmp_path, session=session, policy=SendPolicy(**policy), sleep=sleep,
+                         clock=lambda: 1000.0 + sum(sleeps))
+    return client, sleeps
+
+
+async def test_5xx_and_system_busy_are_tried_again_with_growing_pauses(tmp_path: Path) -> None:
+    """HTTP 503, then "system busy", then success: three attempts, two pauses, the second longer on average."""
+    session = ScriptedSession((503, {}), (200, {"errcode": -1, "errmsg": "system error"}))
+    client, sleeps = retrying_client(tmp_path, session, backoff_initial_s=1.0, backoff_max_s=30.0)
+    result = await client.send_message(OPENID, TEXT)
+    assert result.ok and result.attempts == 3 and session.posts == 3
+    assert len(sleeps) == 2 and 1.0 <= sleeps[0] <= 2.0 and 2.0 <= sleeps[1] <= 3.0
+
+
+async def test_attempts_are_capped(tmp_path: Path) -> None:
+    """A WeChat that stays busy is tried max_attempts times; the last result comes back, nothing raises."""
+    session = ScriptedSession(*[(200, {"errcode": -1})] * 10)
+    client, sleeps = retrying_client(tmp_path, session, max_attempts=3)
+    result = await client.send_message(OPENID, TEXT)
+    assert (result.errcode, result.attempts, session.posts, len(sleeps)) == (-1, 3, 3, 2)
+
+
+async def test_total_time_is_capped(tmp_path: Path) -> None:
+    """No pause is started that would end past max_total_s."""
+    session = ScriptedSession(*[(200, {"errcode": 45011})] * 10)
+    client, sleeps = retrying_client(tmp_path, session, max_attempts=10, max_total_s=6.0, backoff_initial_s=2.0)
+    result = await client.send_message(OPENID, TEXT)
+    assert result.errcode == 45011 and sum(sleeps) < 6.0 and session.posts == len(sleeps) + 1 < 10
+
+
+@pytest.mark.parametrize("errcode", [45015, 45047, 48001, 45002, -2])
+async def test_final_errors_are_not_tried_again(tmp_path: Path, errcode: int) -> None:
+    """Window passed, quota used up, not authorised, too long, not configured: one attempt."""
+    session = ScriptedSession((200, {"errcode": errcode}))
+    client, sleeps = retrying_client(tmp_path, session)
+    if errcode == -2:
+        client.appid = ""
+    result = await client.send_message(OPENID, TEXT)
+    assert result.errcode == errcode and result.attempts == 1 and sleeps == []
+
+
+async def test_unreachable_api_is_tried_again(tmp_path: Path) -> None:
+    """A closed port (no token can be fetched) counts as passing: every attempt is made."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    client, sleeps = retrying_client(tmp_path, base_url=f"http://127.0.0.1:{port}", max_attempts=3)
+    result = await client.send_message(OPENID, TEXT)
+    assert result.errcode == -1 and result.attempts == 3 and len(sleeps) == 2

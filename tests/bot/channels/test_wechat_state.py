@@ -1,4 +1,4 @@
-"""Tests of the WeChat channel's bounded TTL cache and openid masking."""
+"""Tests of the WeChat channel's bounded TTL cache and its state: used requests, seen pushes, offered choices."""
 from __future__ import annotations
 
 import logging
@@ -128,3 +128,47 @@ async def test_redis_down_falls_back_to_memory_with_a_warning(caplog: pytest.Log
         await state.remember_choices("openid-c", CHOICES)
         assert await state.choices("openid-c") == CHOICES
     assert "Redis unavailable" in caplog.text
+
+
+# --- signed requests already used ------------------------------------------------------------------
+
+
+async def test_memory_state_ties_a_signed_request_to_one_push() -> None:
+    """A request key passes again only with the same push; another push under it is refused."""
+    state = MemoryWeChatState(max_users=10)
+    assert await state.claim_request("1714037059:486452656:sig", "push-a") is True
+    assert await state.claim_request("1714037059:486452656:sig", "push-a") is True
+    assert await state.claim_request("1714037059:486452656:sig", "push-b") is False
+    assert await state.claim_request("1714037059:486452657:sig", "push-b") is True
+
+
+async def test_a_used_request_is_forgotten_only_after_its_ttl() -> None:
+    """The memory of a used request lasts request_ttl_s (the freshness window on both sides)."""
+    clock = FakeClock()
+    state = MemoryWeChatState(max_users=10, request_ttl_s=600, clock=clock)
+    assert await state.claim_request("k", "push-a") is True
+    clock.now += 599
+    assert await state.claim_request("k", "push-b") is False
+    clock.now += 2
+    assert await state.claim_request("k", "push-b") is True
+
+
+async def test_two_processes_share_used_requests(redis_prefix: str) -> None:
+    """Over Redis, a request used on one worker cannot carry another push to the other worker."""
+    url = "redis://127.0.0.1:6379/2"
+    first = RedisWeChatState(url, MemoryWeChatState(), prefix=redis_prefix)
+    second = RedisWeChatState(url, MemoryWeChatState(), prefix=redis_prefix)
+    assert await first.claim_request("ts:nonce:sig", "push-a") is True
+    assert await second.claim_request("ts:nonce:sig", "push-a") is True
+    assert await second.claim_request("ts:nonce:sig", "push-b") is False
+    ttl = await first.redis.client().ttl(f"{redis_prefix}:request:ts:nonce:sig")
+    assert 0 < ttl <= 600
+    await first.redis.client().close()
+    await second.redis.client().close()
+
+
+async def test_used_requests_fall_back_to_memory_while_redis_is_down() -> None:
+    """Without Redis this process still refuses a request it has seen carry another push."""
+    state = RedisWeChatState("redis://127.0.0.1:1/0", MemoryWeChatState())
+    assert await state.claim_request("k", "push-a") is True
+    assert await state.claim_request("k", "push-b") is False

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
@@ -18,8 +20,10 @@ AES_KEY_PREVIOUS = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 WEBHOOK = "/webhooks/wechat/webhook"
 
 
-def signed_query(timestamp: str = "1714037059", nonce: str = "486452656", token: str = TOKEN) -> Dict[str, str]:
-    """Return the signature, timestamp and nonce query parameters of a genuine push."""
+def signed_query(timestamp: Optional[str] = None, nonce: Optional[str] = None, token: str = TOKEN) -> Dict[str, str]:
+    """Return the signature, timestamp (now by default) and nonce (fresh by default) of a genuine push."""
+    timestamp = timestamp if timestamp is not None else str(int(time.time()))
+    nonce = nonce if nonce is not None else str(uuid.uuid4().int % 10**9)
     return {"signature": sign(token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
 
 
@@ -51,13 +55,14 @@ class FakeRasa:
 
 @dataclass
 class ChannelHarness:
-    """A served app with the WeChat blueprint, its channel, the fake Rasa and the fake WeChat API."""
+    """A served app with the WeChat blueprint, its channel, the fake Rasa, the fake WeChat API and the send pauses."""
 
     client: httpx.AsyncClient
     channel: WeChatInput
     rasa: FakeRasa
     recorder: FakeWeChatRecorder
     api_base: str
+    sleeps: List[float] = field(default_factory=list)
 
     async def post(self, body: str, params: Optional[Dict[str, str]] = None) -> httpx.Response:
         """POST a push to the webhook, signed unless `params` is given."""

@@ -1,14 +1,24 @@
-"""Personal numbers: HMAC for matching, Fernet for the sealed copy (masks for display: reissue.masking)."""
+"""Personal data: HMAC for matching, Fernet for the sealed copy (masks: reissue.masking), photos without metadata."""
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import io
+import warnings
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, Dict, Optional
 
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from PIL import Image, ImageOps, JpegImagePlugin
+
+# An ID photo is a few hundred pixels a side; a small file that decodes to more than this is refused unread.
+PHOTO_MAX_PIXELS = 25_000_000
+# Pillow's format name → the content type stored (MPO: a phone camera's multi-picture JPEG, its first picture kept).
+PHOTO_TYPES = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png"}
 
 
 def id_hmac(id_number: str, key: str) -> str:
@@ -40,3 +50,44 @@ def tokens_equal(given: str, expected: str) -> bool:
     if not expected:
         return False
     return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class CleanPhoto:
+    """A photo encoded again from its pixels alone, and its content type."""
+
+    data: bytes
+    content_type: str
+
+
+def _jpeg_options(source: Any) -> Dict[str, Any]:
+    """Save options that keep a JPEG's own quantisation tables and subsampling (so its size stays about the same)."""
+    options: Dict[str, Any] = {"qtables": source.quantization}
+    subsampling = JpegImagePlugin.get_sampling(source)
+    if subsampling != -1:
+        options["subsampling"] = subsampling
+    return options
+
+
+def reencode_photo(data: bytes) -> Optional[CleanPhoto]:
+    """The JPEG or PNG in `data` turned upright and encoded again without EXIF (GPS included), comments, XMP or
+    text chunks; None when it is not a readable JPEG or PNG of at most PHOTO_MAX_PIXELS pixels."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            source = Image.open(io.BytesIO(data))
+            content_type = PHOTO_TYPES.get(str(source.format))
+            if content_type is None or source.width * source.height > PHOTO_MAX_PIXELS:
+                return None
+            source.load()
+            upright = ImageOps.exif_transpose(source)
+            out = io.BytesIO()
+            if content_type == "image/jpeg":
+                upright.info = {}
+                upright.save(out, "JPEG", **_jpeg_options(source))
+            else:
+                upright.info = {key: source.info[key] for key in ("transparency",) if key in source.info}
+                upright.save(out, "PNG")
+    except Exception:  # noqa: BLE001 - whatever the bytes are, an unreadable photo is simply refused
+        return None
+    return CleanPhoto(out.getvalue(), content_type)

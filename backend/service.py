@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -21,7 +22,7 @@ from backend.privacy import id_hmac, seal
 from backend.validation import CleanApplication
 from reissue import clock
 from reissue.application import is_application_number, is_photo_ref
-from reissue.masking import mask_id, mask_phone, scrub
+from reissue.masking import mask_last4, mask_phone, scrub
 
 PAGE_SIZE = 20
 NUMBER_ATTEMPTS = 8
@@ -35,10 +36,11 @@ class Secrets:
     seal_secret: str
 
 
-def request_hash(payload: Dict[str, Any]) -> str:
-    """A stable digest of a request body (key order and whitespace do not matter)."""
+def request_hash(payload: Dict[str, Any], key: str) -> str:
+    """A stable keyed digest of a request body (key order and whitespace do not matter); keyed, because a plain
+    hash of a body whose other fields are stored would give the ID and phone number back by trial."""
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hmac.new(key.encode("utf-8"), canonical.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def idempotency_conflict() -> ApiError:
@@ -53,12 +55,13 @@ def _load(session: Session, **where: Any) -> Optional[Application]:
 
 
 def find_replay(factory: sessionmaker, key: str, digest: str) -> Optional[Application]:
-    """The application stored under `key` when the body matches; 409 when it differs; None if new."""
+    """The application stored under `key` when the body matches (or its digest was erased); 409 when it differs;
+    None if new."""
     with factory() as session:
         existing = _load(session, idempotency_key=key)
     if existing is None:
         return None
-    if not hmac.compare_digest(existing.request_hash, digest):
+    if existing.request_hash and not hmac.compare_digest(existing.request_hash, digest):
         raise idempotency_conflict()
     return existing
 
@@ -81,7 +84,7 @@ def create_application(
             obtained=clean.obtained,
             applicant_name=clean.applicant_name,
             id_hmac=id_hmac(clean.id_number, secrets.hmac_key),
-            id_masked=mask_id(clean.id_number),
+            id_masked=mask_last4(clean.id_number),
             id_last4=clean.id_number[-4:],
             id_encrypted=seal(clean.id_number, secrets.seal_secret),
             cert_number=clean.cert_number,
@@ -193,17 +196,40 @@ def not_found() -> ApiError:
     return ApiError(404, "not_found", "没有查到这份申请，请核对申请编号和身份证号码后4位。")
 
 
+def write_private(path: Path, data: bytes) -> None:
+    """Create `path` readable and writable by this user only (mode 0600; never an existing file) holding `data`."""
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as handle:
+        handle.write(data)
+
+
 def save_photo(factory: sessionmaker, upload_dir: Path, data: bytes, content_type: str) -> str:
-    """Write the photo under upload_dir and record it; returns its reference."""
-    upload_dir.mkdir(parents=True, exist_ok=True)
+    """Write the photo under upload_dir (folder 0700, file 0600) and record it; returns its reference."""
+    upload_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     ref = new_photo_ref()
-    path = upload_dir / ref
-    path.write_bytes(data)
+    write_private(upload_dir / ref, data)
     with factory() as session:
         session.add(Photo(ref=ref, content_type=content_type, size=len(data),
                           sha256=hashlib.sha256(data).hexdigest(), created_at=utc_now_naive()))
         session.commit()
     return ref
+
+
+def replace_photo(factory: sessionmaker, upload_dir: Path, ref: str, data: bytes, content_type: str) -> None:
+    """Put `data` in place of a stored photo's file (written privately first, then renamed) and its record."""
+    staging = upload_dir / f".{ref}.new"
+    staging.unlink(missing_ok=True)
+    write_private(staging, data)
+    os.replace(staging, upload_dir / ref)
+    with factory() as session:
+        session.execute(update(Photo).where(Photo.ref == ref).values(
+            content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest()))
+        session.commit()
+
+
+def delete_photo_file(upload_dir: Path, ref: str) -> None:
+    """Remove a photo's file, if it is there."""
+    if is_photo_ref(ref):
+        (upload_dir / ref).unlink(missing_ok=True)
 
 
 def photo_exists(factory: sessionmaker, ref: str) -> bool:
@@ -228,8 +254,8 @@ def load_photo(factory: sessionmaker, upload_dir: Path, ref: str) -> Optional[Tu
 
 def add_feedback(factory: sessionmaker, rating: int, label: str, comment: Optional[str],
                  sender_ref: Optional[str], application_number: Optional[str]) -> Feedback:
-    """Store one rating."""
-    item = Feedback(rating=rating, label=label, comment=(comment or "").strip() or None, sender_ref=sender_ref,
+    """Store one rating; ID-like and phone-like numbers in the comment are masked before storing."""
+    item = Feedback(rating=rating, label=label, comment=scrub((comment or "").strip()) or None, sender_ref=sender_ref,
                     application_number=application_number, created_at=utc_now_naive())
     with factory() as session:
         session.add(item)

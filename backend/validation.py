@@ -1,15 +1,21 @@
 """Business validation of an application beyond its JSON shape: ID, phone, dates, lexicon."""
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Dict, Optional
 
 from backend.schemas import ApplicationIn
+from reissue import knowledge
 from reissue.application import CERT_NUMBER_UNKNOWN_ANSWERS
 from reissue.lexicon import exact_city, get_qualification
 from reissue.parsing.id_number import validate_id_number
 from reissue.parsing.phone import validate_phone
+
+# Bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) and the marks LRM, RLM, ALM:
+# they reorder what staff read on screen.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,12 @@ def _blank_to_none(value: Optional[str]) -> Optional[str]:
         return None
     value = value.strip()
     return value or None
+
+
+def has_hidden_characters(text: str) -> bool:
+    """True when `text` holds a C0 or C1 control character (category Cc: U+0000–U+001F, U+007F–U+009F) or a
+    bidirectional control."""
+    return any(char in BIDI_CONTROLS or unicodedata.category(char) == "Cc" for char in text)
 
 
 def check_obtained(obtained: str, first_year: Optional[int], now: datetime) -> Optional[str]:
@@ -69,7 +81,9 @@ def clean_application(
     if obtained_error:
         fields["obtained"] = obtained_error
     name = data.applicant_name.strip()
-    if not name or any(ch.isdigit() for ch in name):
+    if has_hidden_characters(name):
+        fields["applicant_name"] = knowledge.message("backend_name_hidden_characters")
+    elif not name or any(ch.isdigit() for ch in name):
         fields["applicant_name"] = "请填写证书上的姓名。"
     id_check = validate_id_number(data.id_number)
     if not id_check.ok:

@@ -12,24 +12,33 @@ _ID_LIKE = re.compile(r"(?<![0-9])[0-9]{14,}[0-9Xx](?![0-9])")
 _PHONE_LIKE = re.compile(r"(?<![0-9])(?:0086|86)?(?P<phone>1[3-9][0-9]{9})(?![0-9])")
 
 
-def mask_id(value: Any) -> str:
-    """"370102199003071238" → "370102********1238"; other lengths keep at most the last four."""
-    text = re.sub(r"[\s\-]", "", to_halfwidth(str(value or "")))
-    if len(text) >= 15:
-        return text[:6] + "*" * (len(text) - 10) + text[-4:]
+def _compact(value: Any) -> str:
+    """A number as text: half-width, without spaces and dashes ("" for None)."""
+    return re.sub(r"[\s\-]", "", to_halfwidth(str(value or "")))
+
+
+def mask_last4(value: Any) -> str:
+    """"370102199003071238" → "**************1238": only the last four characters stay (what is stored)."""
+    text = _compact(value)
     if len(text) > 4:
         return "*" * (len(text) - 4) + text[-4:]
     return "*" * len(text)
+
+
+def mask_id(value: Any) -> str:
+    """"370102199003071238" → "370102********1238"; other lengths keep at most the last four."""
+    text = _compact(value)
+    if len(text) >= 15:
+        return text[:6] + "*" * (len(text) - 10) + text[-4:]
+    return mask_last4(text)
 
 
 def mask_phone(value: Any) -> str:
     """"13812345678" → "138****5678"; other lengths keep at most the last four."""
-    text = re.sub(r"[\s\-]", "", to_halfwidth(str(value or "")))
+    text = _compact(value)
     if len(text) == 11:
         return text[:3] + "****" + text[-4:]
-    if len(text) > 4:
-        return "*" * (len(text) - 4) + text[-4:]
-    return "*" * len(text)
+    return mask_last4(text)
 
 
 def mask_name(value: Any) -> str:

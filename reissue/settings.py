@@ -64,6 +64,11 @@ class Settings:
     web_embed_origins: str
     backend_id_hmac_key: str = "dev-id-hmac-key"
     backend_id_secret: str = "dev-id-encryption-secret"
+    retention_interval_s: float = 3600.0
+    unanswered_retention_days: float = 90.0
+    feedback_retention_days: float = 180.0
+    orphan_photo_hours: float = 96.0
+    application_retention_days: float = 365.0
     trusted_proxies: str = "127.0.0.1,::1"
     lookup_port: int = 8090
     rest_rate_limit: int = 30
@@ -129,6 +134,11 @@ def get_settings() -> Settings:
         web_embed_origins=_env("WEB_EMBED_ORIGINS", "'self' http://127.0.0.1:* http://localhost:*"),
         backend_id_hmac_key=_env("BACKEND_ID_HMAC_KEY", "dev-id-hmac-key"),
         backend_id_secret=_env("BACKEND_ID_SECRET", "dev-id-encryption-secret"),
+        retention_interval_s=_float("RETENTION_INTERVAL", 3600.0),
+        unanswered_retention_days=_float("UNANSWERED_RETENTION_DAYS", 90.0),
+        feedback_retention_days=_float("FEEDBACK_RETENTION_DAYS", 180.0),
+        orphan_photo_hours=_float("ORPHAN_PHOTO_HOURS", 96.0),
+        application_retention_days=_float("APPLICATION_RETENTION_DAYS", 365.0),
         trusted_proxies=_env("TRUSTED_PROXIES", "127.0.0.1,::1"),
         lookup_port=_int("LOOKUP_PORT", 8090),
         rest_rate_limit=_int("REST_RATE_LIMIT", 30),

@@ -16,7 +16,7 @@ def main() -> int:
     stack = Stack.from_environment()
     env = stack.env
     host = env.get("REISSUE_HOST", "127.0.0.1")
-    print("==> starting backend, action server, outbox worker, web page and Rasa (Rasa takes 60-90 s)...")
+    print("==> starting backend, action server, outbox worker, retention job, web page and Rasa (Rasa takes 60-90 s)...")
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         stack.start()

@@ -149,6 +149,7 @@ def _services(settings, env: Dict[str, str]) -> List[Service]:
         Service("backend", [py, "-m", "backend"], f"http://{host}:{settings.backend_port}/healthz"),
         Service("actions", [py, "-m", "actions.server"], f"http://{host}:{settings.action_port}/health"),
         Service("outbox-worker", [py, "-m", "actions.services.worker"], None),
+        Service("retention", [py, "-m", "backend.retention", "--interval", str(settings.retention_interval_s)], None),
         Service("web", [py, "-m", "web.server"], f"http://{host}:{settings.web_port}/config.json"),
         Service("rasa", rasa_argv, f"http://{host}:{settings.rasa_port}/"),
         Service("lookup", [py, "-m", "lookup.server"], f"http://{host}:{settings.lookup_port}/healthz"),

@@ -11,6 +11,7 @@ from backend import service
 from backend.db import database_ok
 from backend.errors import ApiError
 from backend.limits import PHOTO_LIMIT
+from backend.privacy import reencode_photo
 from backend.schemas import (
     SATISFACTION,
     ApplicationAdmin,
@@ -33,6 +34,7 @@ from backend.security import BOT, STAFF, auth_error_for, authorize, roles
 from backend.validation import clean_application
 from backend.views import admin_view, created_view, feedback_view, progress_view, summary_view, unanswered_view
 from reissue import clock
+from reissue.knowledge import message
 
 
 def reject_unknown_query(request: Request) -> None:
@@ -94,7 +96,7 @@ def create_application(
     """Create an application once per Idempotency-Key; a replay returns the same one with 200."""
     state = request.app.state
     payload = body.dict()
-    digest = service.request_hash(payload)
+    digest = service.request_hash(payload, state.secrets.hmac_key)
     replay = service.find_replay(state.factory, idempotency_key, digest)
     if replay is not None:
         response.status_code = 200
@@ -199,11 +201,13 @@ def upload_photo(request: Request, file: UploadFile = File(...)) -> Dict[str, An
     data = file.file.read(PHOTO_LIMIT + 1)
     if len(data) > PHOTO_LIMIT:
         raise ApiError(413, "payload_too_large", f"照片太大了，请压缩到 {PHOTO_LIMIT // 1024} KB 以内。")
-    content_type = sniff_image(data)
-    if content_type is None:
+    if sniff_image(data) is None:
         raise _validation_error({"file": "只能上传 JPG 或 PNG 格式的照片。"})
+    photo = reencode_photo(data)
+    if photo is None:
+        raise _validation_error({"file": message("backend_photo_unreadable")})
     state = request.app.state
-    return {"photo_ref": service.save_photo(state.factory, state.settings.upload_dir, data, content_type)}
+    return {"photo_ref": service.save_photo(state.factory, state.settings.upload_dir, photo.data, photo.content_type)}
 
 
 @router.get(
@@ -223,7 +227,8 @@ def get_photo(request: Request, ref: str = Path(..., max_length=40)) -> Response
     if found is None:
         raise ApiError(404, "not_found", "没有找到这张照片。")
     data, content_type = found
-    return Response(content=data, media_type=content_type, headers={"Cache-Control": "no-store"})
+    return Response(content=data, media_type=content_type,
+                    headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
 
 @router.post(

@@ -1,8 +1,9 @@
 """Shared constants and builders for the backend tests (imported by conftest and the test modules)."""
 from __future__ import annotations
 
+import io
 import uuid
-from typing import Any, Dict
+from typing import Any, Dict, Tuple
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 BOT_TOKEN = "test-bot-token-0123456789"
@@ -50,3 +51,15 @@ def application_body(**overrides: Any) -> Dict[str, Any]:
 def new_key() -> str:
     """A fresh Idempotency-Key."""
     return "key-" + uuid.uuid4().hex
+
+
+def photo_bytes(image_format: str = "JPEG", size: Tuple[int, int] = (60, 80), **options: Any) -> bytes:
+    """A small real image (a colour gradient) encoded as JPEG or PNG with Pillow's save `options`."""
+    from PIL import Image
+
+    width, height = size
+    image = Image.new("RGB", size)
+    image.putdata([(x * 255 // width, y * 255 // height, 128) for y in range(height) for x in range(width)])
+    out = io.BytesIO()
+    image.save(out, image_format, **options)
+    return out.getvalue()

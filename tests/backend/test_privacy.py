@@ -1,9 +1,19 @@
-"""HMAC, sealing and masking of personal numbers."""
+"""HMAC, sealing and masking of personal numbers; photos encoded again without their metadata."""
 from __future__ import annotations
 
-from backend.privacy import id_hmac, seal, tokens_equal, unseal
-from reissue.masking import mask_id, mask_name, mask_phone
-from tests.backend.backend_helpers import ID_A, ID_B
+import hashlib
+import io
+import json
+import random
+
+import pytest
+from PIL import ExifTags, Image, PngImagePlugin
+
+from backend.privacy import id_hmac, reencode_photo, seal, tokens_equal, unseal
+from backend.service import request_hash
+from reissue.masking import mask_id, mask_last4, mask_name, mask_phone
+from reissue.parsing.photo import check_photo
+from tests.backend.backend_helpers import ID_A, ID_B, photo_bytes
 
 
 def test_hmac_matches_equal_ids_only_and_depends_on_key():
@@ -31,3 +41,92 @@ def test_masks_hide_the_middle():
 
 def test_tokens_equal_refuses_empty_expected():
     assert tokens_equal("abc", "abc") and not tokens_equal("abd", "abc") and not tokens_equal("", "")
+
+
+def test_stored_id_mask_keeps_the_last_four_only():
+    assert mask_last4(ID_A) == "*" * 14 + ID_A[-4:]
+    assert mask_last4("13800138000") == "*******8000"
+    assert mask_last4("12") == "**" and mask_last4(None) == ""
+
+
+def test_request_hash_is_keyed():
+    body = {"id_number": ID_A, "phone": "13800138000"}
+    plain = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+    digest = request_hash(body, "k")
+    assert digest != plain and digest == request_hash(dict(reversed(body.items())), "k")
+    assert digest != request_hash(body, "other") and digest != request_hash({**body, "phone": "13900139000"}, "k")
+
+
+# --- photos: encoded again from their pixels only -------------------------------------------------------
+
+SECRET = "张三 13800138000"
+
+
+def gps_exif(orientation: int = 1) -> Image.Exif:
+    """EXIF with a camera make, an orientation and a GPS position."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "PhoneMaker"
+    exif[ExifTags.Base.Orientation] = orientation
+    exif[ExifTags.IFD.GPSInfo] = {1: "N", 2: (36.0, 40.0, 12.5), 3: "E", 4: (117.0, 0.0, 30.0)}
+    return exif
+
+
+def opened(data: bytes) -> Image.Image:
+    """The image Pillow reads from `data`."""
+    return Image.open(io.BytesIO(data))
+
+
+def test_jpeg_loses_exif_gps_and_comment():
+    original = photo_bytes("JPEG", exif=gps_exif(), comment=SECRET.encode("utf-8"), quality=60)
+    assert b"PhoneMaker" in original and opened(original).getexif().get_ifd(ExifTags.IFD.GPSInfo)
+    clean = reencode_photo(original)
+    assert clean is not None and clean.content_type == "image/jpeg"
+    image = opened(clean.data)
+    assert image.format == "JPEG" and image.size == (60, 80)
+    assert not image.getexif() and "comment" not in image.info and "exif" not in image.info
+    assert b"PhoneMaker" not in clean.data and SECRET.encode("utf-8") not in clean.data and b"Exif" not in clean.data
+
+
+def test_png_loses_exif_and_text_chunks():
+    text = PngImagePlugin.PngInfo()
+    text.add_itxt("Author", SECRET)
+    original = photo_bytes("PNG", exif=gps_exif(), pnginfo=text)
+    assert b"eXIf" in original and b"Author" in original
+    clean = reencode_photo(original)
+    assert clean is not None and clean.content_type == "image/png"
+    image = opened(clean.data)
+    assert image.format == "PNG" and image.size == (60, 80) and not image.getexif() and "Author" not in image.info
+    assert b"eXIf" not in clean.data and b"Author" not in clean.data and b"PhoneMaker" not in clean.data
+
+
+def test_exif_orientation_is_applied_before_it_is_dropped():
+    clean = reencode_photo(photo_bytes("JPEG", size=(60, 80), exif=gps_exif(orientation=6)))
+    assert clean is not None and opened(clean.data).size == (80, 60)
+
+
+def test_a_photo_that_meets_the_guide_still_meets_it():
+    rng = random.Random(7)
+    image = Image.new("RGB", (295, 413), (255, 255, 255))
+    face = Image.new("RGB", (150, 200))
+    face.putdata([(rng.randrange(90, 200), rng.randrange(60, 160), rng.randrange(40, 140)) for _ in range(150 * 200)])
+    image.paste(face, (72, 140))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=40, exif=gps_exif())
+    assert check_photo(out.getvalue()).ok
+    clean = reencode_photo(out.getvalue())
+    assert clean is not None and check_photo(clean.data).ok
+    assert abs(len(clean.data) - len(out.getvalue())) < len(out.getvalue()) * 0.2
+
+
+@pytest.mark.parametrize("data", [
+    b"", b"\xff\xd8\xff\xe0" + b"\x00" * 200, b"\x89PNG\r\n\x1a\n" + b"\x00" * 200, b"GIF89a" + b"\x00" * 50,
+    photo_bytes("GIF"), photo_bytes("JPEG")[:120],
+])
+def test_unreadable_or_other_formats_give_none(data):
+    assert reencode_photo(data) is None
+
+
+def test_too_many_pixels_give_none():
+    out = io.BytesIO()
+    Image.new("L", (6000, 6000), 255).save(out, "PNG")
+    assert len(out.getvalue()) < 200 * 1024 and reencode_photo(out.getvalue()) is None

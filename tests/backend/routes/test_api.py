@@ -1,18 +1,26 @@
 """Every JSON endpoint and error code of backend.routes.api, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import hashlib
+import io
+import json
+import stat
+from pathlib import Path
 from typing import Any, Dict
 
 import pytest
 from fastapi.testclient import TestClient
+from PIL import ExifTags, Image
 from sqlalchemy import func, select
+from sqlalchemy.engine.url import make_url
 
-from backend.models import Application, StatusEvent
+from backend.models import Application, Base, StatusEvent
 from backend.privacy import id_hmac, unseal
-from tests.backend.backend_helpers import BOT, ID_A, ID_B, STAFF, application_body, new_key
+from reissue import knowledge
+from tests.backend.backend_helpers import BOT, ID_A, ID_B, STAFF, application_body, new_key, photo_bytes
 
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 200
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+JPEG = photo_bytes("JPEG")
+PNG = photo_bytes("PNG")
 
 
 def post_app(client: TestClient, body: Dict[str, Any], key: str = "", headers: Dict[str, str] = BOT):
@@ -55,6 +63,44 @@ def test_create_stores_id_only_as_hmac_mask_and_ciphertext(client, app, settings
     assert ID_A not in row.id_encrypted and unseal(row.id_encrypted, settings.backend_id_secret) == ID_A
     assert "13800138000" not in row.phone_masked and unseal(row.phone_encrypted, settings.backend_id_secret) == "13800138000"
     assert row.cert_number is None and row.cert_number_unknown is True
+
+
+def test_stored_id_mask_keeps_the_last_four_only(client, app, submitted):
+    with app.state.factory() as session:
+        row = session.execute(select(Application).where(Application.number == submitted["number"])).scalar_one()
+    assert row.id_masked == "*" * 14 + ID_A[-4:] and row.id_last4 == ID_A[-4:]
+    admin = client.get(f"/api/v1/applications/{submitted['number']}/admin", headers=STAFF).json()
+    progress = client.get(f"/api/v1/applications/{submitted['number']}", params={"id_last4": ID_A[-4:]}, headers=BOT)
+    assert admin["id_number_masked"] == progress.json()["id_number_masked"] == "*" * 14 + ID_A[-4:]
+
+
+def stored_text(app, settings) -> bytes:
+    """Every row of every table as text, and on SQLite the database file's bytes too."""
+    with app.state.engine.connect() as connection:
+        rows = [str(tuple(row)) for table in Base.metadata.sorted_tables for row in connection.execute(select(table))]
+    raw = b""
+    if settings.database_url.startswith("sqlite"):
+        raw = Path(make_url(settings.database_url).database).read_bytes()
+    return "\n".join(rows).encode("utf-8") + raw
+
+
+def test_database_holds_no_number_nor_a_hash_that_gives_it_back(client, app, settings):
+    body = application_body()
+    assert post_app(client, body).status_code == 201
+    client.post("/api/v1/feedback", json={"rating": 2, "label": "不满意", "comment": "请回电13800138000"})
+    stored = stored_text(app, settings)
+    unkeyed = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode())
+    assert ID_A[-4:].encode() in stored and "张三".encode() in stored
+    for secret in (ID_A, ID_A[:14], ID_A[6:14], "13800138000", unkeyed.hexdigest(), settings.backend_id_hmac_key,
+                   settings.backend_id_secret):
+        assert secret.encode() not in stored, secret
+
+
+def test_feedback_comment_is_stored_masked(client):
+    assert client.post("/api/v1/feedback", json={"rating": 2, "label": "不满意",
+                                                 "comment": f"请回电13800138000，身份证{ID_A}"}).status_code == 201
+    comment = client.get("/api/v1/feedback", headers=STAFF).json()["items"][0]["comment"]
+    assert comment.startswith("请回电") and "13800138000" not in comment and ID_A not in comment
 
 
 def test_same_key_same_body_returns_200_and_no_second_row(client, app):
@@ -120,6 +166,22 @@ def test_invalid_field_is_422_with_chinese_message_for_that_field(client, app, o
     assert field in data["fields"]
     assert any("\u4e00" <= ch <= "\u9fff" for ch in data["fields"][field])
     assert count(app, Application) == 0
+
+
+@pytest.mark.parametrize("name", ["张\u202e三", "\u2066张三\u2069", "张\u200f三", "张\x00三", "张\t三", "张三\x1b[31m",
+                                  "张\x85三", "张\x9b三", "\u202a张三"])
+def test_name_with_control_or_bidirectional_characters_is_422(client, app, name):
+    response = post_app(client, application_body(applicant_name=name))
+    assert response.status_code == 422
+    data = response.json()
+    assert data["error"] == "validation_error"
+    assert data["fields"] == {"applicant_name": knowledge.message("backend_name_hidden_characters")}
+    assert count(app, Application) == 0
+
+
+@pytest.mark.parametrize("name", ["阿依古丽·买买提", "欧阳娜娜", " 张三 "])
+def test_ordinary_names_are_still_accepted(client, name):
+    assert post_app(client, application_body(applicant_name=name)).status_code == 201
 
 
 def test_obtained_before_first_exam_year_names_the_year(client):
@@ -321,17 +383,39 @@ def test_admin_view_is_full_but_masked(client, submitted):
 
 # --- photos -------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("content", [JPEG, PNG])
+@pytest.mark.parametrize("content", [JPEG, PNG], ids=["jpeg", "png"])
 def test_photo_upload_and_fetch(client, settings, content):
     created = client.post("/api/v1/photos", files={"file": ("p.bin", content, "application/octet-stream")})
     assert created.status_code == 201
     ref = created.json()["photo_ref"]
-    assert ref.startswith("PH") and (settings.upload_dir / ref).read_bytes() == content
+    stored = (settings.upload_dir / ref).read_bytes()
+    assert ref.startswith("PH") and Image.open(io.BytesIO(stored)).size == Image.open(io.BytesIO(content)).size
     for headers in (BOT, STAFF):
         fetched = client.get(f"/api/v1/photos/{ref}", headers=headers)
-        assert fetched.status_code == 200 and fetched.content == content
+        assert fetched.status_code == 200 and fetched.content == stored
         assert fetched.headers["content-type"] == ("image/jpeg" if content is JPEG else "image/png")
+        assert fetched.headers["x-content-type-options"] == "nosniff"
     assert client.get(f"/api/v1/photos/{ref}").status_code == 401
+
+
+def test_photo_is_stored_without_exif_and_readable_by_the_owner_only(client, settings):
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "PhoneMaker"
+    exif[ExifTags.IFD.GPSInfo] = {1: "N", 2: (36.0, 40.0, 12.5), 3: "E", 4: (117.0, 0.0, 30.0)}
+    original = photo_bytes("JPEG", exif=exif)
+    ref = client.post("/api/v1/photos", files={"file": ("p.jpg", original, "image/jpeg")}).json()["photo_ref"]
+    path = settings.upload_dir / ref
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(settings.upload_dir.stat().st_mode) & 0o077 == 0
+    stored = path.read_bytes()
+    assert b"PhoneMaker" not in stored and not Image.open(io.BytesIO(stored)).getexif()
+
+
+def test_damaged_photo_is_422_and_not_stored(client, settings):
+    response = client.post("/api/v1/photos", files={"file": ("a.jpg", JPEG[:150], "image/jpeg")})
+    assert response.status_code == 422
+    assert response.json()["fields"] == {"file": knowledge.message("backend_photo_unreadable")}
+    assert not settings.upload_dir.exists() or not list(settings.upload_dir.iterdir())
 
 
 def test_photo_rejects_other_formats_and_missing_file(client):

@@ -9,7 +9,8 @@ import logging
 import time
 from typing import Any
 
-CONNECT_TIMEOUT_S = 0.5
+from reissue.settings import get_settings
+
 WARN_EVERY_S = 60.0
 
 
@@ -23,12 +24,12 @@ class SharedRedis:
         self._warned_at = 0.0
 
     def client(self) -> Any:
-        """The asyncio Redis client (short timeouts, so a dead Redis costs a turn half a second at most)."""
+        """The asyncio Redis client (short timeouts, so a dead Redis costs a call REDIS_TIMEOUT at most, 0.5 s by default)."""
         if self._client is None:
             import redis.asyncio as aioredis
 
-            self._client = aioredis.from_url(self.url, socket_timeout=CONNECT_TIMEOUT_S,
-                                             socket_connect_timeout=CONNECT_TIMEOUT_S)
+            timeout_s = get_settings().redis_timeout_s
+            self._client = aioredis.from_url(self.url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
         return self._client
 
     def unavailable(self, error: BaseException) -> None:

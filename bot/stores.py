@@ -1,33 +1,43 @@
-"""Stores for several Rasa processes: a tracker store that never fails silently, a lock store that is atomic.
+"""Stores for Rasa: tracker stores that keep no plaintext personal data and never block or fail silently, an atomic lock store.
 
 Rasa wraps every tracker store in `FailSafeTrackerStore`, which falls back to an in-memory store when the
 real one fails: conversations then live in one process only and vanish on restart, with one log line.
 `ObservedSQLTrackerStore` (use it as `tracker_store.type: bot.stores.ObservedSQLTrackerStore`, with the
 settings of Rasa's `sql` store) keeps conversations in Rasa's `events` table through Rasa's public
-`TrackerStore` interface only; it records each failure, logs it loudly without personal data, and
+`TrackerStore` interface only, the `data` column sealed under TRACKER_STORE_KEY; every call runs off the event
+loop within TRACKER_STORE_TIMEOUT; it records each failure, logs it loudly without personal data, and
 `tracker_store_health()` reports it, probing the database, for `GET /webhooks/rest/health`.
-`AtomicRedisLockStore` (`lock_store.type: bot.stores.AtomicRedisLockStore`) changes Redis ticket locks
-atomically inside Redis (a Lua script), so two processes can never serve one sender at the same time.
+`BoundedInMemoryTrackerStore` (the embedded default) holds at most TRACKER_MEMORY_MAX_CONVERSATIONS and forgets
+conversations idle longer than TRACKER_RETENTION_DAYS. `AtomicRedisLockStore` (`lock_store.type:
+bot.stores.AtomicRedisLockStore`) changes Redis ticket locks atomically inside Redis (a Lua script), so two
+processes can never serve one sender at the same time, and gives up on a silent Redis after REDIS_TIMEOUT.
 """
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import logging
+import math
+import queue
 import threading
 import time
 import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text, Tuple, TypeVar, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Text, Tuple, TypeVar, Union
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 import tenacity
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
-from rasa.core.tracker_store import SerializedTrackerAsText, TrackerStore, create_engine_kwargs, validate_port
+from rasa.core.tracker_store import (
+    InMemoryTrackerStore,
+    SerializedTrackerAsText,
+    TrackerStore,
+    create_engine_kwargs,
+    validate_port,
+)
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -35,12 +45,17 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from rasa.utils.endpoints import EndpointConfig
 
 from reissue.masking import scrub
+from reissue.sealing import seal, unseal
+from reissue.settings import get_settings
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 RECENT_S = 300.0  # failures younger than this keep the health check "degraded" after recovery
-PROBE_TIMEOUT_S = 3.0
+PROBE_TIMEOUT_S = 2.0  # the health route answers within 3 s even when the database never does
 STARTUP_WAIT_S = 60.0  # how long a starting store waits for the database before Rasa gives up
+MAX_WAITING_CALLS = 32  # calls past their deadline still holding a thread; beyond, new calls fail at once
+SEAL_CONTEXT = b"tracker-store-events"
+DAY_S = 86400.0
 
 
 class TrackerStoreUnavailable(RuntimeError):
@@ -143,13 +158,53 @@ class StoredCounts:
             return None
         return entry[1]
 
+    def forget(self, tracker: DialogueStateTracker) -> None:
+        """The count of `tracker` is no longer certain (a failed save may still land): count in the database next time."""
+        entry = self._counts.get(id(tracker))
+        if entry is not None and entry[0]() is tracker:
+            del self._counts[id(tracker)]
+
     def __len__(self) -> int:
         """How many trackers are known."""
         return len(self._counts)
 
 
-def event_row(sender_id: Text, event: Event) -> Dict[str, Any]:
-    """The `events` table row of one event, with the same columns Rasa's SQL store writes."""
+def is_plaintext(data: Text) -> bool:
+    """Whether a `data` cell is an event's JSON as Rasa's store writes it (a sealed one is a Fernet token)."""
+    return data.startswith("{")
+
+
+@lru_cache(maxsize=20_000)
+def opened(stored: Text, secret: Text, previous: Tuple[Text, ...]) -> Text:
+    """A sealed cell's JSON. Cells never change (a new seal is a new token), so the last ones opened are kept in
+    this process's memory, where the trackers are anyway: a turn reads its whole session, and opens only the new."""
+    return unseal(stored, secret, SEAL_CONTEXT, previous=previous)
+
+
+@dataclass(frozen=True)
+class EventSealer:
+    """Seals the `data` column (Fernet under TRACKER_STORE_KEY) and opens sealed cells and plaintext ones alike."""
+
+    secret: str
+    previous: Tuple[str, ...] = ()
+
+    @classmethod
+    def from_settings(cls) -> "EventSealer":
+        """The sealer of TRACKER_STORE_KEY, opening also what TRACKER_STORE_KEY_PREVIOUS sealed (key rotation)."""
+        settings = get_settings()
+        return cls(settings.tracker_store_key, tuple(key for key in [settings.tracker_store_key_previous] if key))
+
+    def seal(self, data: Text) -> Text:
+        """An event's JSON as stored."""
+        return seal(data, self.secret, SEAL_CONTEXT)
+
+    def open(self, stored: Text) -> Text:
+        """An event's JSON from its cell: unsealed, or as it is when it was written in plaintext (by Rasa's store)."""
+        return stored if is_plaintext(stored) else opened(stored, self.secret, self.previous)
+
+
+def event_row(sender_id: Text, event: Event, sealer: EventSealer) -> Dict[str, Any]:
+    """The `events` table row of one event, with the columns Rasa's SQL store writes; `data` sealed."""
     data = event.as_dict()
     return {
         "sender_id": sender_id,
@@ -157,7 +212,7 @@ def event_row(sender_id: Text, event: Event) -> Dict[str, Any]:
         "timestamp": data.get("timestamp"),
         "intent_name": (data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
         "action_name": data.get("name"),
-        "data": json.dumps(data),
+        "data": sealer.seal(json.dumps(data)),
     }
 
 
@@ -185,10 +240,14 @@ class EventQueries:
     count_latest_session: Any
     senders: Any
     insert: Any
+    expired: Any
+    delete: Any
+    plaintext: Any
+    reseal: Any
 
     @classmethod
     def for_table(cls, table: sa.Table) -> "EventQueries":
-        """The statements on `table`: events of the latest session (or every event) in insertion order."""
+        """The statements on `table`: events of the latest session (or every event) in insertion order; retention."""
         of_sender = table.c.sender_id == sa.bindparam("sender_id")
         session_start = (
             sa.select(sa.func.max(table.c.timestamp))
@@ -196,12 +255,28 @@ class EventQueries:
             .scalar_subquery()
         )
         in_latest_session = sa.and_(of_sender, sa.or_(table.c.timestamp >= session_start, session_start.is_(None)))
+        same_sender = table.alias("same_sender")
+        of_row_sender = same_sender.c.sender_id == table.c.sender_id
+        last_event = sa.select(sa.func.max(same_sender.c.timestamp)).where(of_row_sender).scalar_subquery()
+        latest_start = (
+            sa.select(sa.func.max(same_sender.c.timestamp))
+            .where(of_row_sender, same_sender.c.type_name == SessionStarted.type_name)
+            .scalar_subquery()
+        )
+        cutoff = sa.bindparam("cutoff")
         return cls(
             latest_session=sa.select(table.c.data).where(in_latest_session).order_by(table.c.id),
             all_sessions=sa.select(table.c.data).where(of_sender).order_by(table.c.id),
             count_latest_session=sa.select(sa.func.count()).select_from(table).where(in_latest_session),
             senders=sa.select(table.c.sender_id).distinct(),
             insert=table.insert(),
+            # older than the cutoff, and the conversation idle since, or the row before its latest session
+            expired=sa.select(table.c.id)
+            .where(table.c.timestamp < cutoff, sa.or_(last_event < cutoff, table.c.timestamp < latest_start))
+            .order_by(table.c.id),
+            delete=table.delete().where(table.c.id.in_(sa.bindparam("ids", expanding=True))),
+            plaintext=sa.select(table.c.id, table.c.data).where(table.c.data.like("{%")).order_by(table.c.id),
+            reseal=table.update().where(table.c.id == sa.bindparam("row_id")).values(data=sa.bindparam("sealed")),
         )
 
 
@@ -221,9 +296,25 @@ def database_url(
     return sa.engine.URL.create(dialect, username, password, host, validate_port(port), db, query or {})
 
 
-def create_database(login_url: sa.engine.URL, name: Text) -> None:
+def engine_kwargs(url: sa.engine.URL, timeout_s: float) -> Dict[str, Any]:
+    """Rasa's engine settings for `url` with deadlines: on PostgreSQL (psycopg2) a connect timeout, a statement
+    timeout and TCP keepalives; pooled connections pre-pinged; an in-memory SQLite database shared by every thread."""
+    kwargs = {**create_engine_kwargs(url.drivername), "pool_pre_ping": True}
+    if url.drivername in ("postgresql", "postgresql+psycopg2"):
+        connect_args = dict(kwargs.get("connect_args", {}))
+        options = f"{connect_args.get('options', '')} -c statement_timeout={round(timeout_s * 1000)}".strip()
+        connect_args.update(options=options, connect_timeout=max(2, math.ceil(timeout_s)),  # libpq's minimum is 2 s
+                            keepalives=1, keepalives_idle=30, keepalives_interval=10, keepalives_count=3)
+        kwargs.update(connect_args=connect_args, pool_timeout=timeout_s)
+    elif url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        kwargs.update(poolclass=sa.pool.StaticPool, connect_args={"check_same_thread": False})
+    return kwargs
+
+
+def create_database(login_url: sa.engine.URL, name: Text, timeout_s: float) -> None:
     """Create the PostgreSQL database `name` through `login_url` unless it exists (another process may win the race)."""
-    engine = sa.create_engine(login_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    connect_args = engine_kwargs(login_url, timeout_s).get("connect_args", {})
+    engine = sa.create_engine(login_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool, connect_args=connect_args)
     try:
         with engine.connect() as connection:
             found = connection.execute(
@@ -253,6 +344,64 @@ def log_wait(state: tenacity.RetryCallState) -> None:
                    describe_error(error) if error else "?", state.attempt_number, pause)
 
 
+class OffLoopCalls:
+    """Runs blocking database calls on a few daemon threads, each awaited by the event loop for at most its deadline.
+
+    A call past its deadline keeps its thread until the database answers (a stopped PostgreSQL holds it for as
+    long as it is stopped), and a new thread is started whenever every thread is busy; while `limit` calls are
+    unfinished, new ones fail at once instead of piling up threads. The threads are daemons, so a process can
+    always exit.
+    """
+
+    def __init__(self, limit: int = MAX_WAITING_CALLS) -> None:
+        """No call running yet, no thread started."""
+        self.limit = limit
+        self.running = 0  # calls handed to the threads whose outcome the loop has not received yet
+        self.threads = 0
+        self.jobs: "queue.SimpleQueue[Callable[[], None]]" = queue.SimpleQueue()
+
+    def _work(self) -> None:
+        """A thread's life: take the next call and make it, for ever."""
+        while True:
+            self.jobs.get()()
+
+    async def run(self, work: Callable[[], T], timeout_s: float) -> T:
+        """The result of `work()` made on a thread; TimeoutError when it does not come within `timeout_s`."""
+        if self.running >= self.limit:
+            raise TimeoutError(f"no answer: {self.running} calls still wait for the database")
+        loop = asyncio.get_running_loop()
+        future: "asyncio.Future[T]" = loop.create_future()
+
+        def settle(result: Any, error: Optional[Exception]) -> None:
+            """On the loop: count the call as done and hand over its outcome unless its caller gave up."""
+            self.running -= 1
+            if not future.done():
+                future.set_result(result) if error is None else future.set_exception(error)
+
+        def call() -> None:
+            """On the thread: do the work, then report to the loop (if it still runs)."""
+            result: Any = None
+            error: Optional[Exception] = None
+            try:
+                result = work()
+            except Exception as failure:  # noqa: BLE001 - handed to the caller
+                error = failure
+            try:
+                loop.call_soon_threadsafe(settle, result, error)
+            except RuntimeError:  # the loop is closed: nobody waits for this any more
+                pass
+
+        self.running += 1
+        if self.running > self.threads:  # every thread is busy (or stuck): one more, never more than `limit`
+            self.threads += 1
+            threading.Thread(target=self._work, name="tracker-store-call", daemon=True).start()
+        self.jobs.put(call)
+        try:
+            return await asyncio.wait_for(future, timeout_s)
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"no answer within {timeout_s:g} s") from None
+
+
 def wait_for_database(prepare: Callable[[], None], wait_s: float) -> None:
     """Run `prepare`, retrying while the database refuses connections (or two processes create the table at once).
 
@@ -269,12 +418,15 @@ def wait_for_database(prepare: Callable[[], None], wait_s: float) -> None:
 
 
 class ObservedSQLTrackerStore(TrackerStore, SerializedTrackerAsText):
-    """A SQL tracker store on Rasa's `events` table that logs every failure at ERROR and keeps counts for the health check.
+    """A SQL tracker store on Rasa's `events` table, its `data` sealed, every call bounded, every failure logged and counted.
 
     Built on Rasa's public `TrackerStore` interface only (its own SQLAlchemy Core engine and table), it takes
-    the endpoints.yml settings of Rasa's `sql` store and writes the rows that store writes, so either reads
-    the other's database. Compared with Rasa's store it reads with Core queries instead of ORM objects,
-    appends a save's new events in one batch, and skips the row count for trackers it loaded itself.
+    the endpoints.yml settings of Rasa's `sql` store and writes that store's table and rows, except that the
+    `data` column (the event's JSON: texts, slot values) is sealed under TRACKER_STORE_KEY: it reads databases
+    of Rasa's store (plaintext rows stay readable), Rasa's store cannot read the sealed events. Each call runs on
+    a thread, off the event loop, within TRACKER_STORE_TIMEOUT (`timeout_s`), so a database that stops answering
+    costs a call that long and never blocks the loop. Compared with Rasa's store it reads with Core queries instead of
+    ORM objects, appends a save's new events in one batch, and skips the row count for trackers it loaded itself.
     """
 
     def __init__(
@@ -290,10 +442,13 @@ class ObservedSQLTrackerStore(TrackerStore, SerializedTrackerAsText):
         login_db: Optional[Text] = None,
         query: Optional[Dict[Text, Any]] = None,
         startup_wait_s: float = STARTUP_WAIT_S,
+        timeout_s: Union[float, Text, None] = None,
         **kwargs: Any,
     ) -> None:
-        """Connect with Rasa's SQL store settings (`login_db`: create `db` through it), waiting for the database."""
+        """Connect with Rasa's SQL store settings (`login_db`: create `db` through it), waiting for the database;
+        each call gets `timeout_s` (default TRACKER_STORE_TIMEOUT)."""
         super().__init__(domain, event_broker, **kwargs)
+        self.timeout_s = float(timeout_s or get_settings().tracker_store_timeout_s)
         url = database_url(dialect, host, port, db, username, password, query)
         if login_db and url.get_backend_name() != "postgresql":
             logger.warning("tracker store: login_db is only used with PostgreSQL; connecting to %s directly", db)
@@ -301,24 +456,27 @@ class ObservedSQLTrackerStore(TrackerStore, SerializedTrackerAsText):
         login_url: Optional[sa.engine.URL] = None
         if login_db:
             url, login_url = url.set(database=db), url.set(database=login_db)
-        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url.drivername))
+        self.engine = sa.create_engine(url, **engine_kwargs(url, self.timeout_s))
 
         def prepare() -> None:
             """Create the database (when asked to) and the table."""
             if login_url is not None:
-                create_database(login_url, db)
+                create_database(login_url, db, self.timeout_s)
             create_table(self.engine)
 
         wait_for_database(prepare, float(startup_wait_s))
+        self.sealer = EventSealer.from_settings()
+        self.calls = OffLoopCalls()
         self.stored = StoredCounts()
         self.health = StoreHealth(name=f"sql:{url.get_backend_name()}/{url.database}")
         _registry().add(self)
         logger.info("tracker store: %s (observed)", self.health.name)
 
-    async def _observed(self, operation: str, call: Callable[[], Awaitable[T]]) -> T:
-        """Run one store call; on failure log loudly, count it and raise a log-safe error."""
+    async def _observed(self, operation: str, work: Callable[[], T]) -> T:
+        """Run one blocking store call off the event loop within the deadline; on failure log loudly, count it and
+        raise a log-safe error."""
         try:
-            result = await call()
+            result = await self.calls.run(work, self.timeout_s)
         except Exception as error:  # noqa: BLE001 - every failure must be seen
             description = self.health.record_failure(operation, error)
             logger.error(
@@ -344,44 +502,72 @@ class ObservedSQLTrackerStore(TrackerStore, SerializedTrackerAsText):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Stream the tracker's new events to the event broker and append them to the table, observed."""
-        await self._observed("save", lambda: self._append(tracker))
+        await self.stream_events(tracker)
+        events, known = list(tracker.events), self.stored.known(tracker)
+        try:
+            await self._observed("save", lambda: self._append(tracker.sender_id, events, known))
+        except TrackerStoreUnavailable:
+            self.stored.forget(tracker)
+            raise
         self.stored.remember(tracker)
 
     async def keys(self) -> Iterable[Text]:
         """Every sender id, observed."""
         return await self._observed("keys", self._sender_ids)
 
-    async def _read(self, sender_id: Text, query: Any) -> Optional[DialogueStateTracker]:
-        """The sender's events selected by `query` in one Core query, as a tracker; None when there are none."""
+    def _read(self, sender_id: Text, query: Any) -> Optional[DialogueStateTracker]:
+        """The sender's events selected by `query` in one Core query, opened, as a tracker; None when there are none."""
         with self.engine.connect() as connection:
             rows = connection.execute(query, {"sender_id": sender_id}).scalars().all()
         if not rows:
             return None
-        return DialogueStateTracker.from_dict(sender_id, [json.loads(data) for data in rows], self.domain.slots)
+        events = [json.loads(self.sealer.open(data)) for data in rows]
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
 
-    async def _append(self, tracker: DialogueStateTracker) -> None:
-        """Stream the tracker's new events, then insert them as one batch (one round trip on PostgreSQL).
+    def _append(self, sender_id: Text, events: List[Event], known: Optional[int]) -> None:
+        """Insert the events not stored yet as one batch (one round trip on PostgreSQL): those after `known`, or
+        when it is not known after the count of the latest session's rows.
 
         Rasa's own `save` adds one ORM object per event and flushes them one INSERT at a time; the rows are
-        the same here.
+        the same here but for the sealed data.
         """
-        await self.stream_events(tracker)
         with self.engine.begin() as connection:
-            rows = [event_row(tracker.sender_id, event) for event in self._unsaved_events(connection, tracker)]
+            if known is None:
+                known = connection.execute(QUERIES.count_latest_session, {"sender_id": sender_id}).scalar()
+            rows = [event_row(sender_id, event, self.sealer) for event in events[known:]]
             if rows:
                 connection.execute(QUERIES.insert, rows)
 
-    def _unsaved_events(self, connection: sa.engine.Connection, tracker: DialogueStateTracker) -> Iterable[Event]:
-        """The events not stored yet: after the known count, else after the count of the latest session's rows."""
-        known = self.stored.known(tracker)
-        if known is None:
-            known = connection.execute(QUERIES.count_latest_session, {"sender_id": tracker.sender_id}).scalar()
-        return itertools.islice(tracker.events, known, len(tracker.events))
-
-    async def _sender_ids(self) -> List[Text]:
+    def _sender_ids(self) -> List[Text]:
         """Every sender id in the table."""
         with self.engine.connect() as connection:
             return list(connection.execute(QUERIES.senders).scalars())
+
+    def delete_expired(self, cutoff: float, batch: int = 1000) -> int:
+        """Delete the events older than `cutoff` (Unix time) unless they belong to the latest session of a
+        conversation active since; how many were deleted. For the retention job, in batches."""
+        deleted = 0
+        while True:
+            with self.engine.begin() as connection:
+                ids = connection.execute(QUERIES.expired.limit(batch), {"cutoff": cutoff}).scalars().all()
+                if ids:
+                    connection.execute(QUERIES.delete, {"ids": ids})
+            deleted += len(ids)
+            if len(ids) < batch:
+                return deleted
+
+    def seal_plaintext(self, batch: int = 1000) -> int:
+        """Seal in place the rows still in plaintext (written by Rasa's store or before sealing); how many."""
+        sealed = 0
+        while True:
+            with self.engine.begin() as connection:
+                rows = connection.execute(QUERIES.plaintext.limit(batch)).all()
+                if rows:
+                    connection.execute(QUERIES.reseal, [{"row_id": row_id, "sealed": self.sealer.seal(data)}
+                                                        for row_id, data in rows])
+            sealed += len(rows)
+            if len(rows) < batch:
+                return sealed
 
     def ping(self) -> None:
         """One round trip to the database (raises when it does not answer)."""
@@ -389,15 +575,73 @@ class ObservedSQLTrackerStore(TrackerStore, SerializedTrackerAsText):
             connection.execute(sa.select(sa.literal(1)).select_from(EVENTS).limit(1))
 
     async def probe(self, timeout_s: float = PROBE_TIMEOUT_S) -> bool:
-        """Ping the database now, counting a failure like any other; True when it answered."""
+        """Ping the database now (off the loop, within `timeout_s`), counting a failure like any other; True when it answered."""
         try:
-            await asyncio.wait_for(asyncio.to_thread(self.ping), timeout_s)
+            await self.calls.run(self.ping, min(timeout_s, self.timeout_s))
         except Exception as error:  # noqa: BLE001
             description = self.health.record_failure("probe", error)
             logger.error("TRACKER STORE FAILURE (health probe on %s): %s", self.health.name, description)
             return False
         self.health.record_success()
         return True
+
+
+class BoundedInMemoryTrackerStore(InMemoryTrackerStore):
+    """Rasa's in-memory tracker store with a bound: a flood of new sender ids cannot exhaust the memory.
+
+    It holds at most `max_conversations` (TRACKER_MEMORY_MAX_CONVERSATIONS), forgetting the least recently saved
+    conversation first, and forgets every conversation not saved for TRACKER_RETENTION_DAYS; a restart forgets all.
+    """
+
+    def __init__(
+        self,
+        domain: Optional[Domain] = None,
+        event_broker: Optional[EventBroker] = None,
+        max_conversations: Union[int, Text, None] = None,
+        clock: Callable[[], float] = time.monotonic,
+        **kwargs: Any,
+    ) -> None:
+        """Rasa's in-memory store; the bound and the retention period from the settings unless given."""
+        settings = get_settings()
+        self.max_conversations = int(max_conversations or settings.tracker_memory_max_conversations)
+        self.idle_s = settings.tracker_retention_days * DAY_S
+        self.clock = clock
+        self.saved_at: Dict[Text, float] = {}  # least recently saved first
+        super().__init__(domain or Domain.empty(), event_broker, **kwargs)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Save the tracker as Rasa does, note it as the most recently saved, then apply the bound."""
+        await super().save(tracker)
+        self.saved_at.pop(tracker.sender_id, None)
+        self.saved_at[tracker.sender_id] = self.clock()
+        self.forget_surplus()
+
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        """The latest session, unless the conversation has been idle too long."""
+        self.forget_surplus()
+        return await super().retrieve(sender_id)
+
+    async def retrieve_full_tracker(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        """Every session, unless the conversation has been idle too long."""
+        self.forget_surplus()
+        return await super().retrieve_full_tracker(sender_id)
+
+    async def keys(self) -> Iterable[Text]:
+        """The sender ids still held."""
+        self.forget_surplus()
+        return list(self.store)
+
+    def forget_surplus(self) -> int:
+        """Forget, least recently saved first, the conversations past the bound or idle too long; how many."""
+        now, forgotten = self.clock(), 0
+        while self.saved_at:
+            sender_id, saved_at = next(iter(self.saved_at.items()))
+            if len(self.saved_at) <= self.max_conversations and now - saved_at < self.idle_s:
+                break
+            del self.saved_at[sender_id]
+            self.store.pop(sender_id, None)
+            forgotten += 1
+        return forgotten
 
 
 def summarize(snapshots: List[Dict[str, Any]]) -> Dict[str, Any]:
@@ -413,8 +657,7 @@ async def tracker_store_health(probe: bool = True) -> Dict[str, Any]:
     """Health of this process's tracker stores, probing each database first when `probe`."""
     stores = observed_stores()
     if probe:
-        for store in stores:
-            await store.probe()
+        await asyncio.gather(*(store.probe() for store in stores))
     return summarize([store.health.snapshot() for store in stores])
 
 
@@ -471,10 +714,13 @@ class AtomicRedisLockStore(RedisLockStore):
     """
 
     def __init__(self, endpoint_config: Optional[EndpointConfig] = None, **kwargs: Any) -> None:
-        """Connect like `RedisLockStore`, from an endpoints.yml section or keyword arguments."""
+        """Connect like `RedisLockStore`, from an endpoints.yml section or keyword arguments; a silent or unreachable
+        Redis fails each call after REDIS_TIMEOUT (connecting and answering), not Rasa's 10 s or the system's minutes."""
         if endpoint_config is not None:
             kwargs = {"host": endpoint_config.url or "localhost", **endpoint_config.kwargs, **kwargs}
-        super().__init__(**kwargs)
+        timeout_s = float(kwargs.pop("socket_timeout", None) or get_settings().redis_timeout_s)
+        super().__init__(socket_timeout=timeout_s, **kwargs)
+        self.red.connection_pool.connection_kwargs["socket_connect_timeout"] = timeout_s
         self._script = self.red.register_script(LOCK_SCRIPT)
 
     def _run(self, mode: str, conversation_id: Text, *args: Any) -> Any:

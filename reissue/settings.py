@@ -84,6 +84,12 @@ class Settings:
     rest_intent_payloads: str = "greet,deny,affirm"
     action_keep_alive_s: float = 60.0
     wechat_state_redis_url: str = ""
+    tracker_store_key: str = "dev-tracker-store-key"
+    tracker_store_key_previous: str = ""
+    tracker_store_timeout_s: float = 1.5
+    tracker_memory_max_conversations: int = 10000
+    tracker_retention_days: float = 30.0
+    redis_timeout_s: float = 0.5
     rest_address_rate_limit: int = 120
     rest_global_rate_limit: int = 3000
     wechat_send_max_attempts: int = 5
@@ -154,6 +160,12 @@ def get_settings() -> Settings:
         rest_intent_payloads=_env("REST_INTENT_PAYLOADS", "greet,deny,affirm"),
         action_keep_alive_s=_float("ACTION_KEEP_ALIVE", 60.0),
         wechat_state_redis_url=_env("WECHAT_STATE_REDIS_URL", ""),
+        tracker_store_key=_env("TRACKER_STORE_KEY", "dev-tracker-store-key"),
+        tracker_store_key_previous=_env("TRACKER_STORE_KEY_PREVIOUS", ""),
+        tracker_store_timeout_s=_float("TRACKER_STORE_TIMEOUT", 1.5),
+        tracker_memory_max_conversations=_int("TRACKER_MEMORY_MAX_CONVERSATIONS", 10000),
+        tracker_retention_days=_float("TRACKER_RETENTION_DAYS", 30.0),
+        redis_timeout_s=_float("REDIS_TIMEOUT", 0.5),
         rest_address_rate_limit=_int("REST_ADDRESS_RATE_LIMIT", 120),
         rest_global_rate_limit=_int("REST_GLOBAL_RATE_LIMIT", 3000),
         wechat_send_max_attempts=_int("WECHAT_SEND_MAX_ATTEMPTS", 5),

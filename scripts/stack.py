@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from bot.retention import sql_tracker_store_in
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 
@@ -140,6 +142,10 @@ def _services(settings, env: Dict[str, str]) -> List[Service]:
     host = settings.host
     cors = [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]
     endpoints = env.get("RASA_ENDPOINTS", "endpoints.yml")
+    tracker_retention = []  # only a SQL tracker store needs the job; the in-memory one forgets by itself
+    if sql_tracker_store_in(ROOT / endpoints):
+        job = [py, "-m", "bot.retention", "--endpoints", endpoints, "--interval", str(settings.retention_interval_s)]
+        tracker_retention.append(Service("tracker-retention", job, None))
     rasa_argv = [
         py, "-m", "bot.server", "run", "--enable-api",  # the token comes from RASA_AUTH_TOKEN, never from argv
         "-i", host, "-p", str(settings.rasa_port), "--model", env.get("RASA_MODEL", "models/reissue.tar.gz"),
@@ -152,6 +158,7 @@ def _services(settings, env: Dict[str, str]) -> List[Service]:
         Service("retention", [py, "-m", "backend.retention", "--interval", str(settings.retention_interval_s)], None),
         Service("web", [py, "-m", "web.server"], f"http://{host}:{settings.web_port}/config.json"),
         Service("rasa", rasa_argv, f"http://{host}:{settings.rasa_port}/"),
+        *tracker_retention,
         Service("lookup", [py, "-m", "lookup.server"], f"http://{host}:{settings.lookup_port}/healthz"),
     ]
 

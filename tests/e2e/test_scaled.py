@@ -20,6 +20,7 @@ import pytest
 import redis
 import requests
 
+from bot.stores import EventSealer
 from reissue import knowledge
 from scripts.bench import admin_sql as admin
 from scripts.stack import Stack
@@ -53,12 +54,12 @@ class Scaled:
         return "\n".join(m.get("text", "") for m in self.post(which, sender, text) if m.get("text"))
 
     def events(self, sender: str) -> List[Dict[str, Any]]:
-        """The sender's events straight from PostgreSQL, in insertion order."""
+        """The sender's events straight from PostgreSQL (their sealed data opened), in insertion order."""
         connection = psycopg2.connect(f"postgresql://postgres@127.0.0.1:5432/{self.database}")
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT data FROM events WHERE sender_id = %s ORDER BY id", (sender,))
-                return [json.loads(row[0]) for row in cursor.fetchall()]
+                return [json.loads(EventSealer.from_settings().open(row[0])) for row in cursor.fetchall()]
         finally:
             connection.close()
 

@@ -1,7 +1,7 @@
 """Database tables of the backend (the migrations in backend/migrations create exactly these)."""
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import declarative_base, relationship
 
 Base = declarative_base()
@@ -97,3 +97,43 @@ class UnansweredQuestion(Base):
     guesses = Column(Text, nullable=False)
     created_at = Column(DateTime, nullable=False, index=True)
 
+
+class StaffAccount(Base):
+    """A member of staff who signs in to the staff page: a personal account with an argon2 password hash."""
+
+    __tablename__ = "staff_accounts"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    username = Column(String(32), nullable=False, unique=True)
+    password_hash = Column(String(255), nullable=False)
+    role = Column(String(16), nullable=False)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime, nullable=False)
+    disabled_at = Column(DateTime, nullable=True)
+
+
+class StaffSession(Base):
+    """A signed-in browser: the SHA-256 of its cookie token (never the token), until logout or expiry."""
+
+    __tablename__ = "staff_sessions"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    account_id = Column(Integer, ForeignKey("staff_accounts.id"), nullable=False, index=True)
+    created_at = Column(DateTime, nullable=False)
+    expires_at = Column(DateTime, nullable=False, index=True)
+
+    account = relationship("StaffAccount")
+
+
+class ThrottleAttempt(Base):
+    """One counted attempt (a wrong password, a wrong ID last four, an upload) within a scope; the subject (an
+    address, an account name, an application number) only as its SHA-256, kept until its window has passed."""
+
+    __tablename__ = "throttle_attempts"
+    __table_args__ = (Index("ix_throttle_attempts_scope_subject_at", "scope", "subject_hash", "at"),)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    scope = Column(String(16), nullable=False)
+    subject_hash = Column(String(64), nullable=False)
+    at = Column(DateTime, nullable=False)

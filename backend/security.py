@@ -1,7 +1,8 @@
-"""Bearer-token authorisation: the bot's token and the staff token, compared in constant time."""
+"""Bearer-token authorisation (the bot's token and the staff machine token, compared in constant time), and the
+security headers of the staff page."""
 from __future__ import annotations
 
-from typing import Callable, Optional, Tuple
+from typing import Awaitable, Callable, Dict, List, Optional, Tuple
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -12,6 +13,15 @@ from backend.privacy import tokens_equal
 BOT = "bot"
 STAFF = "staff"
 ROLES_ATTR = "_backend_roles"
+STAFF_PREFIX = "/staff"
+# The staff page loads nothing but its own stylesheet and the applicant's photo, posts only to itself, is never framed.
+STAFF_HEADERS: Tuple[Tuple[bytes, bytes], ...] = (
+    (b"content-security-policy", b"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+                                 b"frame-ancestors 'none'; base-uri 'none'"),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+)
 bearer_scheme = HTTPBearer(
     auto_error=False,
     scheme_name="bearerToken",
@@ -87,3 +97,29 @@ def authorize(
     if error is not None:
         raise error
     return request.state.role
+
+
+class StaffPageHeaders:
+    """ASGI middleware: every response under /staff (pages, redirects, errors, photos) gets STAFF_HEADERS."""
+
+    def __init__(self, app: Callable) -> None:
+        """Wrap `app`."""
+        self.app = app
+
+    async def __call__(self, scope: Dict, receive: Callable[[], Awaitable[Dict]],
+                       send: Callable[[Dict], Awaitable[None]]) -> None:
+        """Add the headers to the start of a /staff response."""
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not (path == STAFF_PREFIX or path.startswith(STAFF_PREFIX + "/")):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(event: Dict) -> None:
+            """Replace any same-named header by ours on the response start."""
+            if event["type"] == "http.response.start":
+                names = {name for name, _ in STAFF_HEADERS}
+                headers: List[Tuple[bytes, bytes]] = [h for h in event.get("headers", []) if h[0].lower() not in names]
+                event = {**event, "headers": headers + list(STAFF_HEADERS)}
+            await send(event)
+
+        await self.app(scope, receive, send_with_headers)

@@ -22,6 +22,7 @@ from backend.privacy import id_hmac, seal
 from backend.validation import CleanApplication
 from reissue import clock
 from reissue.application import is_application_number, is_photo_ref
+from reissue.knowledge import message
 from reissue.masking import mask_last4, mask_phone, scrub
 
 PAGE_SIZE = 20
@@ -163,30 +164,33 @@ def search(
 
 
 def change_status(factory: sessionmaker, number: str, target: str, reason: Optional[str], actor: str) -> Application:
-    """Move an application along the lifecycle and record the change in the audit trail."""
+    """Move an application along the lifecycle and audit it, compare-and-set: the change applies only while the
+    status is still the one it was checked against, so of two concurrent decisions one wins and the other gets 409."""
     reason = (reason or "").strip() or None
     actor = actor.strip()
     if not actor:
         raise ApiError(422, "validation_error", "提交的内容有误，请按提示修改。", {"actor": "请填写操作人。"})
+    current = admin_record(factory, number)
+    if current is None:
+        raise not_found()
+    problem = transition_error(current.status, target, reason)
+    if problem:
+        raise ApiError(409, "illegal_transition", problem)
+    now = utc_now_naive()
+    values: Dict[str, Any] = {"status": target, "updated_at": now}
+    if target == REJECTED:
+        values["review_reason"] = reason
+    # The UPDATE opens the write transaction (no read before it), so SQLite serialises it instead of deadlocking.
+    compare_and_set = (
+        update(Application).where(Application.id == current.id, Application.status == current.status)
+        .values(**values).execution_options(synchronize_session=False)
+    )
     with factory() as session:
-        if not is_application_number(number):
-            app = None
-        else:
-            app = session.execute(
-                select(Application).where(Application.number == number).with_for_update()
-            ).scalar_one_or_none()
-        if app is None:
-            raise not_found()
-        problem = transition_error(app.status, target, reason)
-        if problem:
-            raise ApiError(409, "illegal_transition", problem)
-        now = utc_now_naive()
-        session.add(StatusEvent(application_id=app.id, at=now, from_status=app.status, to_status=target,
+        if session.execute(compare_and_set).rowcount != 1:
+            session.rollback()
+            raise ApiError(409, "status_changed", message("backend_status_changed"))
+        session.add(StatusEvent(application_id=current.id, at=now, from_status=current.status, to_status=target,
                                 reason=reason, actor=actor))
-        app.status = target
-        app.updated_at = now
-        if target == REJECTED:
-            app.review_reason = reason
         session.commit()
     return admin_record(factory, number)
 

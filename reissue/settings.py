@@ -1,11 +1,17 @@
 """Every setting of the project, read from the environment at call time with safe defaults."""
 from __future__ import annotations
 
+import ipaddress
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import List
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Every development default of a token or key starts with this; the variable that replaces it, where its name is
+# not the setting's name in capitals.
+DEVELOPMENT_PREFIX = "dev-"
+_VARIABLE_OF = {"backend_token": "REISSUE_BACKEND_TOKEN", "staff_token": "BACKEND_STAFF_TOKEN"}
 
 
 def _env(name: str, default: str) -> str:
@@ -70,6 +76,9 @@ class Settings:
     orphan_photo_hours: float = 96.0
     application_retention_days: float = 365.0
     trusted_proxies: str = "127.0.0.1,::1"
+    photo_uploads_per_hour: int = 30
+    feedback_per_hour: int = 30
+    upload_min_free_mb: int = 100
     lookup_port: int = 8090
     rest_rate_limit: int = 30
     rest_rate_window_s: float = 60.0
@@ -146,6 +155,9 @@ def get_settings() -> Settings:
         orphan_photo_hours=_float("ORPHAN_PHOTO_HOURS", 96.0),
         application_retention_days=_float("APPLICATION_RETENTION_DAYS", 365.0),
         trusted_proxies=_env("TRUSTED_PROXIES", "127.0.0.1,::1"),
+        photo_uploads_per_hour=_int("PHOTO_UPLOADS_PER_HOUR", 30),
+        feedback_per_hour=_int("FEEDBACK_PER_HOUR", 30),
+        upload_min_free_mb=_int("UPLOAD_MIN_FREE_MB", 100),
         lookup_port=_int("LOOKUP_PORT", 8090),
         rest_rate_limit=_int("REST_RATE_LIMIT", 30),
         rest_rate_window_s=_float("REST_RATE_WINDOW", 60.0),
@@ -171,3 +183,34 @@ def get_settings() -> Settings:
         wechat_send_max_attempts=_int("WECHAT_SEND_MAX_ATTEMPTS", 5),
         wechat_send_max_total_s=_float("WECHAT_SEND_MAX_TOTAL", 120.0),
     )
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def development_defaults(settings: Settings) -> List[str]:
+    """The variables still holding a development token or key."""
+    return [
+        _VARIABLE_OF.get(item.name, item.name.upper()) for item in fields(settings)
+        if isinstance(getattr(settings, item.name), str) and getattr(settings, item.name).startswith(DEVELOPMENT_PREFIX)
+    ]
+
+
+def require_safe_defaults(settings: Settings) -> None:
+    """Refuse to start (SystemExit naming the variables) when a development token or key would serve beyond
+    this machine, i.e. REISSUE_HOST is not a loopback address; every service calls this first."""
+    if is_loopback_host(settings.host):
+        return
+    unsafe = development_defaults(settings)
+    if unsafe:
+        raise SystemExit(
+            f"refusing to start: REISSUE_HOST={settings.host} is not a loopback address, but "
+            f"{', '.join(unsafe)} still hold the development default; set each to a secret of its own"
+        )

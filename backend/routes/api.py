@@ -31,9 +31,11 @@ from backend.schemas import (
     UnansweredList,
 )
 from backend.security import BOT, STAFF, auth_error_for, authorize, roles
+from backend.throttle import PROGRESS_GUESSES, admit, forgive, too_many
 from backend.validation import clean_application
 from backend.views import admin_view, created_view, feedback_view, progress_view, summary_view, unanswered_view
 from reissue import clock
+from reissue.application import is_application_number
 from reissue.knowledge import message
 
 
@@ -60,9 +62,10 @@ _DESCRIPTIONS = {
     401: "缺少或无效的令牌",
     403: "令牌没有这个权限",
     404: "没有找到",
-    409: "冲突（Idempotency-Key 对应不同内容，或不允许的状态变更）",
+    409: "冲突（Idempotency-Key 对应不同内容，或不允许的状态变更，或状态刚被别人改过）",
     413: "请求内容太大",
     422: "字段填写有误（fields 里按字段给出中文说明）",
+    429: "这个申请编号一小时内输错身份证后4位已达10次，这一小时内不再查询（Retry-After 给出秒数）",
 }
 StatusFilter = Optional[Literal["已提交", "审核中", "审核通过", "审核不通过", "证书已发放"]]
 
@@ -133,7 +136,7 @@ def list_applications(
 @router.get(
     "/api/v1/applications/{number}",
     response_model=ApplicationProgress,
-    responses=errors(401, 403, 404, 422),
+    responses=errors(401, 403, 404, 422, 429),
     dependencies=[Depends(authorize)],
     summary="申请人查询进度（编号 + 身份证后4位）",
 )
@@ -143,10 +146,17 @@ def get_progress(
     number: str = Path(..., max_length=32),
     id_last4: str = Query(..., min_length=4, max_length=4, pattern=r"^\d{3}[0-9Xx]$"),
 ) -> Dict[str, Any]:
-    """Status, timeline and failure reason; a wrong pair answers exactly like an unknown number."""
-    app = service.progress(request.app.state.factory, number, id_last4)
+    """Status, timeline and failure reason; a wrong pair answers exactly like an unknown number, and after 10 wrong
+    guesses for one number within an hour, known or not, that number answers 429 for the rest of the hour."""
+    factory = request.app.state.factory
+    guess = admit(factory, PROGRESS_GUESSES, number.strip().upper()) if is_application_number(number) else None
+    if guess is not None and not guess.allowed:
+        raise too_many("backend_progress_locked", guess.retry_after_s)
+    app = service.progress(factory, number, id_last4)
     if app is None:
         raise service.not_found()
+    if guess is not None:
+        forgive(factory, guess)
     return progress_view(app)
 
 

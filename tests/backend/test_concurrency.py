@@ -1,4 +1,5 @@
-"""Idempotency under concurrent duplicate posts, against a real uvicorn server on a free loopback port."""
+"""Idempotency under concurrent duplicate posts and compare-and-set status decisions, against a real uvicorn
+server on a free loopback port."""
 from __future__ import annotations
 
 import socket
@@ -14,9 +15,10 @@ from sqlalchemy import func, select
 
 from backend.app import create_app
 from backend.models import Application, StatusEvent
-from tests.backend.backend_helpers import BOT, application_body, new_key
+from tests.backend.backend_helpers import BOT, STAFF, application_body, new_key
 
 DUPLICATES = 12
+DECISION_ROUNDS = 8
 
 
 def free_port() -> int:
@@ -81,3 +83,41 @@ def test_concurrent_distinct_keys_each_get_their_own_number(live):
         responses = list(pool.map(post, range(8)))
     assert [r.status_code for r in responses] == [201] * 8
     assert len({r.json()["number"] for r in responses}) == 8
+
+
+def test_of_two_concurrent_decisions_exactly_one_succeeds(live):
+    base, app = live
+    with httpx.Client(base_url=base, timeout=30) as client:
+        numbers = []
+        for _ in range(DECISION_ROUNDS):
+            created = client.post("/api/v1/applications", json=application_body(),
+                                  headers={**BOT, "Idempotency-Key": new_key()})
+            number = created.json()["number"]
+            reviewing = client.post(f"/api/v1/applications/{number}/status", json={"status": "审核中", "actor": "甲"},
+                                    headers=STAFF)
+            assert reviewing.status_code == 200, reviewing.text
+            numbers.append(number)
+    decisions = [{"status": "审核通过", "actor": "审核员甲"},
+                 {"status": "审核不通过", "reason": "照片不清晰", "actor": "审核员乙"}]
+
+    def decide(args: tuple) -> httpx.Response:
+        """Wait for the other decision on the same application, then post this one."""
+        number, decision, barrier = args
+        with httpx.Client(base_url=base, timeout=30) as client:
+            barrier.wait()
+            return client.post(f"/api/v1/applications/{number}/status", json=decision, headers=STAFF)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for number in numbers:
+            barrier = threading.Barrier(2)
+            responses = list(pool.map(decide, [(number, decision, barrier) for decision in decisions]))
+            assert sorted(r.status_code for r in responses) == [200, 409], [r.text for r in responses]
+            winner = next(r for r in responses if r.status_code == 200).json()
+            loser = next(r for r in responses if r.status_code == 409).json()
+            assert loser["error"] in ("status_changed", "illegal_transition")
+            with app.state.factory() as session:
+                row = session.execute(select(Application).where(Application.number == number)).scalar_one()
+                events = session.execute(select(StatusEvent.to_status).where(StatusEvent.application_id == row.id)
+                                         .order_by(StatusEvent.id)).scalars().all()
+            assert row.status == winner["status"] and events == ["已提交", "审核中", winner["status"]]
+            assert (row.review_reason is not None) == (winner["status"] == "审核不通过")

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import stat
-import threading
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -25,6 +23,7 @@ from backend.numbering import utc_now_naive
 from backend.privacy import reencode_photo
 from reissue.application import is_photo_ref
 from reissue.masking import mask_last4, mask_name, scrub
+from reissue.serving import run_until_signalled
 from reissue.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -32,7 +31,6 @@ logger = logging.getLogger(__name__)
 # Statuses the lifecycle never leaves (审核不通过, 证书已发放): the applicant's case is closed.
 FINAL_STATUSES = tuple(status for status, following in ALLOWED.items() if not following)
 # Waiting after a failed pass (the database may still be starting), when the interval is longer.
-RETRY_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -194,16 +192,6 @@ def succeeded(work: Callable[[], object]) -> bool:
     return True
 
 
-def run_every(interval_s: float, stop: threading.Event, work: Callable[[], object]) -> int:
-    """Call `work` every `interval_s` seconds until `stop` is set (after a failure, again within RETRY_S);
-    return how many passes were made."""
-    passes = 0
-    while not stop.is_set():
-        passes += 1
-        stop.wait(interval_s if succeeded(work) else min(interval_s, RETRY_S))
-    return passes
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     """Command line: one pass (exit status 1 when it failed), or a pass every --interval seconds until stopped."""
     parser = argparse.ArgumentParser(description="Delete personal data whose retention period has passed.")
@@ -226,12 +214,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         if args.interval is None:
             return 0 if succeeded(one_pass) else 1
-        stop = threading.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stop.set())
         logger.info("retention job started (every %.0f s)", args.interval)
-        run_every(args.interval, stop, one_pass)
-        return 0
+        return run_until_signalled(args.interval, lambda: succeeded(one_pass))
     finally:
         engine.dispose()
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +17,14 @@ from typing import TYPE_CHECKING, List, Optional, Union
 
 import yaml
 
+from reissue.serving import run_until_signalled
+
 if TYPE_CHECKING:
     from bot.stores import ObservedSQLTrackerStore
 
 logger = logging.getLogger(__name__)
 SQL_STORE_TYPE = "bot.stores.ObservedSQLTrackerStore"
 JOB_TIMEOUT_S = 600.0  # a pass may scan the whole table: far more than a turn's deadline
-RETRY_S = 60.0  # after a failed pass (database down), try again this soon
 DAY_S = 86400.0
 
 
@@ -95,13 +94,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     job = RetentionJob(args.endpoints)
     if args.interval is None:
         return 0 if job.run_once() else 1
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
     logger.info("tracker retention job started (every %.0f s)", args.interval)
-    while not stop.is_set():
-        stop.wait(args.interval if job.run_once() else min(args.interval, RETRY_S))
-    return 0
+    return run_until_signalled(args.interval, job.run_once)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ from backend import retention
 from backend.models import Application, Feedback, Photo, UnansweredQuestion
 from backend.numbering import utc_now_naive
 from backend.privacy import id_hmac
-from backend.retention import Periods, run_every, sweep
+from backend.retention import Periods, succeeded, sweep
+from reissue.serving import run_every
 from tests.backend.backend_helpers import BOT, ID_A, STAFF, application_body, new_key, photo_bytes
 
 PERIODS = Periods(unanswered=timedelta(days=90), feedback=timedelta(days=180), orphan_photos=timedelta(hours=96),
@@ -196,7 +197,7 @@ def test_the_loop_survives_a_failed_pass_and_stops_when_told():
             raise RuntimeError("database down")
         stop.set()
 
-    assert run_every(0.01, stop, work) == 2 and calls == ["pass", "pass"]
+    assert run_every(0.01, stop, lambda: succeeded(work)) == 2 and calls == ["pass", "pass"]
 
 
 def test_the_command_makes_one_pass(app, settings, monkeypatch):

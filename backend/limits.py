@@ -2,7 +2,6 @@
 (photos, feedback) and a free-space guard in front of photo uploads."""
 from __future__ import annotations
 
-import ipaddress
 import json
 import shutil
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from backend.errors import error_body
 from backend.throttle import Rule, admit
+from reissue.addresses import is_loopback
 from reissue.knowledge import message
 from reissue.settings import Settings
 
@@ -121,14 +121,6 @@ def quotas(settings: Settings) -> Dict[Tuple[str, str], Quota]:
         ("POST", FEEDBACK_PATH): Quota(Rule("feedback", settings.feedback_per_hour, QUOTA_WINDOW_S),
                                        "backend_feedback_quota"),
     }
-
-
-def is_loopback(address: str) -> bool:
-    """True for 127.0.0.0/8 and ::1 (a process on this machine, or a local proxy that sent no X-Forwarded-For)."""
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
 
 
 def client_address(scope: Scope) -> str:

@@ -1,11 +1,12 @@
 """Every setting of the project, read from the environment at call time with safe defaults."""
 from __future__ import annotations
 
-import ipaddress
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import List
+
+from reissue.addresses import is_loopback
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Every development default of a token or key starts with this; the variable that replaces it, where its name is
@@ -187,12 +188,7 @@ def get_settings() -> Settings:
 
 def is_loopback_host(host: str) -> bool:
     """True for localhost, 127.0.0.0/8 and ::1."""
-    if host.strip().lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
-    except ValueError:
-        return False
+    return host.strip().lower() == "localhost" or is_loopback(host)
 
 
 def development_defaults(settings: Settings) -> List[str]:

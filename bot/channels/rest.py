@@ -37,10 +37,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.addresses import client_address, is_loopback, log_network, parse_networks
 from bot.channels.senders import in_server_namespace, rest_channel, with_channel
 from bot.shared_redis import SharedRedis
 from reissue import knowledge
+from reissue.addresses import client_address, is_loopback, log_network, parse_networks
 from reissue.settings import get_settings
 
 logger = logging.getLogger(__name__)

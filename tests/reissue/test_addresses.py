@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.channels.addresses import client_address, is_loopback, log_network, parse_networks
+from reissue.addresses import client_address, is_loopback, log_network, parse_networks
 
 LOOPBACK = parse_networks("127.0.0.1,::1")
 

@@ -1,4 +1,4 @@
-"""Where a request to a public channel comes from, for the per-address and global limits.
+"""Where a request comes from, for the per-address and global limits of the channels and the backend.
 
 The peer's address, unless the peer is a trusted proxy (`TRUSTED_PROXIES`, loopback by default): then the
 rightmost `X-Forwarded-For` hop that no trusted proxy added, since everything left of it the client may have

@@ -11,9 +11,10 @@ def main() -> None:
 
     import bot.patches as patches
     from reissue.logging_setup import configure_logging
-    from reissue.settings import get_settings
+    from reissue.settings import get_settings, require_safe_defaults
 
     settings = get_settings()
+    require_safe_defaults(settings)
     configure_logging()
     os.environ.setdefault("SANIC_HOST", settings.host)
     # Rasa's client keeps idle connections for 15 s; a server that closes them sooner (Sanic's default is

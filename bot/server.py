@@ -20,12 +20,14 @@ def rasa_argv(argv: List[str], auth_token: str) -> List[str]:
 def main(argv: Optional[List[str]] = None) -> None:
     """Install bot.patches (after their version check) and hand the arguments to Rasa's command line."""
     from bot import patches
-    from reissue.settings import get_settings
+    from reissue.settings import get_settings, require_safe_defaults
 
+    settings = get_settings()
+    require_safe_defaults(settings)
     patches.install(patches.RASA_SERVER)
     from rasa.__main__ import main as rasa_main
 
-    sys.argv = rasa_argv(sys.argv[1:] if argv is None else argv, get_settings().rasa_auth_token)
+    sys.argv = rasa_argv(sys.argv[1:] if argv is None else argv, settings.rasa_auth_token)
     rasa_main()
 
 

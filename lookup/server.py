@@ -10,6 +10,7 @@ import json
 import logging
 import re
 import sys
+from dataclasses import replace
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -21,7 +22,7 @@ from reissue.application import REASON_LABELS
 from reissue.logging_setup import configure_logging
 from reissue.masking import scrub
 from reissue.serving import serve_until_stopped
-from reissue.settings import get_settings
+from reissue.settings import get_settings, require_safe_defaults
 
 LOG = logging.getLogger("lookup.server")
 
@@ -373,6 +374,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--host", default=settings.host)
     parser.add_argument("--port", type=int, default=settings.lookup_port)
     args = parser.parse_args(list(argv) if argv is not None else None)
+    require_safe_defaults(replace(settings, host=args.host))
     configure_logging()
     server = create_server(args.host, args.port)
     LOG.info("lookup service on http://%s:%s/", args.host, server.server_address[1])

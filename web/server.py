@@ -11,6 +11,7 @@ import logging
 import mimetypes
 import posixpath
 import sys
+from dataclasses import replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Dict, Optional, Sequence
 from urllib.parse import unquote, urlsplit
 
 from reissue.serving import serve_until_stopped
-from reissue.settings import Settings, get_settings
+from reissue.settings import Settings, get_settings, require_safe_defaults
 
 LOG = logging.getLogger("web.server")
 
@@ -288,6 +289,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--port", type=int, default=settings.web_port)
     parser.add_argument("--dist", type=Path, default=DIST_DIR, help="directory of the built page")
     args = parser.parse_args(argv)
+    require_safe_defaults(replace(settings, host=args.host))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     server = make_server(settings, host=args.host, port=args.port, dist_dir=args.dist)
     if not (args.dist / "index.html").exists():

@@ -1,19 +1,16 @@
 """Personal data: HMAC for matching, Fernet for the sealed copy (masks: reissue.masking), photos without metadata."""
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import io
 import warnings
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Dict, Optional
 
-from cryptography.fernet import Fernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from PIL import Image, ImageOps, JpegImagePlugin
+
+from reissue import sealing
 
 # An ID photo is a few hundred pixels a side; a small file that decodes to more than this is refused unread.
 PHOTO_MAX_PIXELS = 25_000_000
@@ -26,23 +23,18 @@ def id_hmac(id_number: str, key: str) -> str:
     return hmac.new(key.encode("utf-8"), id_number.strip().upper().encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-@lru_cache(maxsize=8)
-def _fernet(secret: str) -> Fernet:
-    """A Fernet instance whose key is derived from `secret` with HKDF-SHA256."""
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"reissue-backend", info=b"id-seal-v1").derive(
-        secret.encode("utf-8")
-    )
-    return Fernet(base64.urlsafe_b64encode(key))
+# The backend's sealed copies of ID numbers: the salt and context they have always been sealed under.
+SEAL_CONTEXT, SEAL_SALT = b"id-seal-v1", b"reissue-backend"
 
 
 def seal(value: str, secret: str) -> str:
     """Encrypt `value` for storage (only a future controlled path may open it)."""
-    return _fernet(secret).encrypt(value.encode("utf-8")).decode("ascii")
+    return sealing.seal(value, secret, SEAL_CONTEXT, SEAL_SALT)
 
 
 def unseal(token: str, secret: str) -> str:
     """Decrypt a value sealed by `seal` (used by tests and a future agency export only)."""
-    return _fernet(secret).decrypt(token.encode("ascii")).decode("utf-8")
+    return sealing.unseal(token, secret, SEAL_CONTEXT, SEAL_SALT)
 
 
 def tokens_equal(given: str, expected: str) -> bool:

@@ -130,3 +130,18 @@ def test_too_many_pixels_give_none():
     out = io.BytesIO()
     Image.new("L", (6000, 6000), 255).save(out, "PNG")
     assert len(out.getvalue()) < 200 * 1024 and reencode_photo(out.getvalue()) is None
+
+
+def test_ids_sealed_before_the_shared_sealing_helper_still_open() -> None:
+    """A token sealed with the backend's original key derivation (HKDF, its own salt and context) opens unchanged."""
+    import base64
+
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    from backend.privacy import unseal
+
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"reissue-backend", info=b"id-seal-v1").derive(b"s3cret")
+    token = Fernet(base64.urlsafe_b64encode(key)).encrypt(b"11010519491231002X").decode()
+    assert unseal(token, "s3cret") == "11010519491231002X"

@@ -22,11 +22,11 @@ class ScrubFilter(logging.Filter):
 
 
 def install_scrubber(logger: logging.Logger) -> None:
-    """Attach the scrub filter to every handler of `logger` (and to the logger itself)."""
+    """Attach the scrub filter to `logger` and every handler of it that has none yet (calling it again adds none)."""
     scrubber = ScrubFilter()
-    logger.addFilter(scrubber)
-    for handler in logger.handlers:
-        handler.addFilter(scrubber)
+    for target in (logger, *logger.handlers):
+        if not any(isinstance(existing, ScrubFilter) for existing in target.filters):
+            target.addFilter(scrubber)
 
 
 def configure_logging(level: str | None = None) -> None:

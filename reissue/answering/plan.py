@@ -50,7 +50,7 @@ _REQUEST = re.compile(r"我要|我想|帮我|给我|申请一下|现在就|马�
 class Thresholds:
     """How sure the classifier must be; calibrated on the real-world calibration set (docs/nlu/)."""
 
-    answer: float = 0.4
+    answer: float = 0.45
     refuse_named_qualification: float = 0.8
 
 

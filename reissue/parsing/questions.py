@@ -39,6 +39,8 @@ _FILLER = re.compile(
 _COMMAND = re.compile(
     r"^(?:转人工|人工客服|人工服务|找人工|要人工|帮我补办|帮我申请|查进度|查询进度|(?:我|现在)?(?:想|要)(?:重新)?(?:补|申请)|补一[个本张下])"
 )
+# A piece that offers the other half of a choice ("去济南吗，还是在烟台就能交") belongs to the question before it.
+_ALTERNATIVE = re.compile(r"^(?:还是|或者|或是)(?!想问|问一?下)")
 _TRIM = " ，,、。.!！;；:：~～…\"'“”‘’()（）【】[]"
 MAX_QUESTIONS = 8
 MIN_CHARS = 2
@@ -73,11 +75,13 @@ def _pieces(text: str) -> List[str]:
 
 
 def _merge_short(pieces: List[str]) -> List[str]:
-    """Glue a piece shorter than MIN_CHARS to the one before it (a stray "吗" or "呢")."""
+    """Glue a piece shorter than MIN_CHARS to the one before it (a stray "吗" or "呢"), and an alternative to its question."""
     merged: List[str] = []
     for piece in pieces:
         if merged and len(piece) < MIN_CHARS:
             merged[-1] += piece
+        elif merged and _ALTERNATIVE.match(piece) and is_question(merged[-1]):
+            merged[-1] += "，" + piece
         else:
             merged.append(piece)
     return merged

@@ -64,3 +64,8 @@ def test_never_raises_and_stays_bounded(message: str) -> None:
     questions = split_questions(message)
     assert len(questions) <= MAX_QUESTIONS
     assert all(question.text for question in questions)
+
+
+def test_the_other_half_of_a_choice_stays_with_its_question() -> None:
+    assert texts("需要去济南吗，还是在烟台就能交？另外要钱吗") == ["需要去济南吗，还是在烟台就能交?", "另外要钱吗"]
+    assert texts("补证要登报吗 还是想问一下多久能好") == ["补证要登报吗", "还是想问一下多久能好"]

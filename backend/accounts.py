@@ -17,10 +17,11 @@ from typing import List, Optional
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
+from backend.errors import LAST_ADMINISTRATOR
 from backend.models import StaffAccount, StaffSession
 from backend.numbering import utc_now_naive
 from backend.throttle import LOGIN_BY_ACCOUNT, LOGIN_BY_ADDRESS, admit, forgive
@@ -35,10 +36,15 @@ MAX_PASSWORD = 128
 SESSION_LIFETIME = timedelta(hours=8)
 # Letters (any script), digits and ._- only: no spaces, no control or bidirectional characters.
 _USERNAME = re.compile(r"[\w.\-]{2,32}")
+_ACTIVE_ADMINISTRATOR = (StaffAccount.role == ADMINISTRATOR, StaffAccount.active.is_(True))
 
 
 class AccountError(ValueError):
     """An account operation refused, with the Chinese reason for the person who asked."""
+
+
+class LastAdministrator(AccountError):
+    """Refused: the change would leave no active administrator."""
 
 
 @dataclass(frozen=True)
@@ -121,11 +127,27 @@ def _find(session, username: str) -> StaffAccount:
 
 
 def disable_account(factory: sessionmaker, username: str) -> None:
-    """Disable an account and end every session it has."""
+    """Disable an account and end every session it has; LastAdministrator when it is the last active
+    administrator (then nobody could manage accounts any more)."""
     with factory() as session:
         account = _find(session, username)
-        account.active = False
-        account.disabled_at = utc_now_naive()
+        # On PostgreSQL, lock the active administrators first, so two administrators disabling each other at once
+        # wait for one another; the UPDATE re-counts them in the same statement (SQLite runs it under its write lock).
+        session.execute(select(StaffAccount.id).where(*_ACTIVE_ADMINISTRATOR).with_for_update()).all()
+        others = (
+            select(func.count()).select_from(StaffAccount)
+            .where(*_ACTIVE_ADMINISTRATOR, StaffAccount.id != account.id).scalar_subquery()
+        )
+        disabled = session.execute(
+            update(StaffAccount)
+            .where(StaffAccount.id == account.id,
+                   or_(StaffAccount.role != ADMINISTRATOR, StaffAccount.active.is_(False), others > 0))
+            .values(active=False, disabled_at=func.coalesce(StaffAccount.disabled_at, utc_now_naive()))
+            .execution_options(synchronize_session=False)
+        )
+        if disabled.rowcount != 1:
+            session.rollback()
+            raise LastAdministrator(LAST_ADMINISTRATOR.format(username=account.username))
         session.execute(delete(StaffSession).where(StaffSession.account_id == account.id))
         session.commit()
 

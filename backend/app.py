@@ -6,7 +6,7 @@ from typing import Optional
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from backend.db import make_engine, make_session_factory, run_migrations
+from backend.db import DatabaseProbe, make_engine, make_session_factory, run_migrations
 from backend.errors import install_error_handlers
 from backend.limits import EDGE_RESPONSES, BodySizeLimit, EdgeQuotas
 from backend.security import StaffPageHeaders, auth_error_for
@@ -71,6 +71,7 @@ def create_app(settings: Optional[Settings] = None, migrate: bool = True) -> Fas
     app = FastAPI(title="证书补发受理后台 API", version="1.0.0", description=DESCRIPTION, docs_url="/docs", redoc_url=None)
     app.state.settings = settings
     app.state.engine = engine
+    app.state.database_probe = DatabaseProbe(lambda: app.state.engine)
     app.state.factory = make_session_factory(engine)
     app.state.secrets = Secrets(hmac_key=settings.backend_id_hmac_key, seal_secret=settings.backend_id_secret)
     install_error_handlers(app, auth_error_for)

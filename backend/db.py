@@ -1,7 +1,11 @@
 """Engine, sessions and start-up migrations (nothing is created at import)."""
 from __future__ import annotations
 
+import asyncio
+import threading
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Any, Callable, Dict, Optional
 
 from alembic import command
 from alembic.config import Config
@@ -11,6 +15,10 @@ from sqlalchemy.engine.url import make_url
 from sqlalchemy.orm import sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+PG_CONNECT_TIMEOUT_S = 2  # libpq's minimum
+PG_STATEMENT_TIMEOUT_MS = 10_000
+PG_POOL_TIMEOUT_S = 10.0  # waiting for a pooled connection when every one is busy
+HEALTH_TIMEOUT_S = 2.0  # GET /healthz answers within 3 s even when the database never does
 
 
 def _prepare_sqlite_file(url: str) -> None:
@@ -35,7 +43,18 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, future=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, future=True)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=PG_POOL_TIMEOUT_S,
+                         connect_args=postgresql_deadlines(url), future=True)
+
+
+def postgresql_deadlines(url: str) -> Dict[str, Any]:
+    """libpq settings that bound waiting on PostgreSQL: a connect timeout (it covers the start-up exchange, so a
+    server that accepts but never answers fails new connections) and a statement timeout, added to any `options`
+    of the URL (e.g. a search_path)."""
+    options = make_url(url).query.get("options", "")
+    options = " ".join(options) if isinstance(options, tuple) else options
+    return {"connect_timeout": PG_CONNECT_TIMEOUT_S,
+            "options": f"{options} -c statement_timeout={PG_STATEMENT_TIMEOUT_MS}".strip()}
 
 
 def alembic_config() -> Config:
@@ -66,3 +85,32 @@ def database_ok(engine: Engine) -> bool:
         return True
     except Exception:  # noqa: BLE001 - any driver failure means "unreachable"
         return False
+
+
+class DatabaseProbe:
+    """`database_ok` within a deadline, one at a time on a daemon thread: a database that accepts but never answers
+    (a pooled connection then hangs, which no driver timeout ends) makes the answer False after `timeout_s` instead
+    of holding the health route, and a hung probe is waited for again, never piled up."""
+
+    def __init__(self, engine: Callable[[], Engine], timeout_s: float = HEALTH_TIMEOUT_S) -> None:
+        """Probe the engine `engine()` returns at each probe; answer False when no answer comes within `timeout_s`."""
+        self.engine = engine
+        self.timeout_s = timeout_s
+        self._lock = threading.Lock()
+        self._running: Optional[Future] = None
+
+    def _probe(self, future: Future) -> None:
+        """Run one probe and settle its future."""
+        future.set_result(database_ok(self.engine()))
+
+    async def ok(self) -> bool:
+        """True when the database answered a trivial query within the deadline."""
+        with self._lock:
+            if self._running is None or self._running.done():
+                self._running = Future()
+                threading.Thread(target=self._probe, args=(self._running,), name="database-probe", daemon=True).start()
+            running = self._running
+        try:
+            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(running)), self.timeout_s)
+        except asyncio.TimeoutError:
+            return False

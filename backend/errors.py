@@ -29,7 +29,6 @@ FIELD_MESSAGES: Dict[str, str] = {
     "idempotency-key": "请求头 Idempotency-Key 必须是8到128个可见ASCII字符。",
     "id_last4": "请填写身份证号码的后4位（数字，最后一位可以是X）。",
     "status": "状态只能是“审核中”“审核通过”“审核不通过”“证书已发放”之一。",
-    "actor": "请填写操作人（1到64个字）。",
     "rating": "评分应为1到5的整数。",
     "label": "评价只能是“非常满意”“满意”“基本满意”“不满意”“非常不满意”之一。",
     "comment": "意见最多500个字。",
@@ -41,6 +40,12 @@ FIELD_MESSAGES: Dict[str, str] = {
     "ref": "照片编号格式不正确。",
     "body": "请求内容不是有效的 JSON 对象。",
 }
+# Fields a client may not send, with why (any other unknown field: UNKNOWN_FIELD).
+UNKNOWN_FIELD = "不认识这个字段，请删除。"
+REFUSED_FIELDS: Dict[str, str] = {
+    "actor": "操作人由登录的账号或所用的令牌决定，不能在请求里填写，请删除这一项。",
+}
+LAST_ADMINISTRATOR = "“{username}”是最后一个在用的管理员账号，不能停用；请先创建或启用另一个管理员账号。"
 
 
 class ApiError(Exception):
@@ -90,7 +95,7 @@ def validation_fields(errors: Iterable[Mapping[str, Any]]) -> Dict[str, str]:
         name = field_name(item.get("loc", ()))
         kind = str(item.get("type", ""))
         if kind == "value_error.extra" or kind == "extra_forbidden":
-            message = "不认识这个字段，请删除。"
+            message = REFUSED_FIELDS.get(name, UNKNOWN_FIELD)
         elif kind in ("value_error.missing", "missing"):
             message = "缺少这一项。" + FIELD_MESSAGES.get(name, "")
         else:

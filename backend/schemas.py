@@ -146,11 +146,11 @@ class ApplicationList(ApiModel):
 
 
 class StatusChange(ApiModel):
-    """A staff request to move an application to another status."""
+    """A staff request to move an application to another status (who made it comes from the credential, never
+    from the body: a body naming an `actor` is refused)."""
 
     status: Literal["审核中", "审核通过", "审核不通过", "证书已发放"]
     reason: Optional[constr(strict=True, max_length=500)] = None
-    actor: constr(strict=True, min_length=1, max_length=64)
 
 
 class PhotoCreated(ApiModel):

@@ -12,6 +12,8 @@ from backend.privacy import tokens_equal
 
 BOT = "bot"
 STAFF = "staff"
+# The audit actor of a change made with BACKEND_STAFF_TOKEN: the machine credential names no person.
+STAFF_TOKEN_ACTOR = "staff-token"
 ROLES_ATTR = "_backend_roles"
 STAFF_PREFIX = "/staff"
 # The staff page loads nothing but its own stylesheet and the applicant's photo, posts only to itself, is never framed.

@@ -8,7 +8,6 @@ from fastapi.responses import JSONResponse
 from typing_extensions import Literal
 
 from backend import service
-from backend.db import database_ok
 from backend.errors import ApiError
 from backend.limits import PHOTO_LIMIT
 from backend.privacy import reencode_photo
@@ -30,7 +29,7 @@ from backend.schemas import (
     UnansweredIn,
     UnansweredList,
 )
-from backend.security import BOT, STAFF, auth_error_for, authorize, roles
+from backend.security import BOT, STAFF, STAFF_TOKEN_ACTOR, auth_error_for, authorize, roles
 from backend.throttle import PROGRESS_GUESSES, admit, forgive, too_many
 from backend.validation import clean_application
 from backend.views import admin_view, created_view, feedback_view, progress_view, summary_view, unanswered_view
@@ -181,12 +180,13 @@ def get_admin(request: Request, number: str = Path(..., max_length=32)) -> Dict[
     response_model=ApplicationAdmin,
     responses=errors(401, 403, 404, 409, 413, 422),
     dependencies=[Depends(authorize)],
-    summary="变更申请状态（工作人员令牌）",
+    summary="变更申请状态（工作人员令牌；操作人记为 staff-token）",
 )
 @roles(STAFF)
 def post_status(request: Request, body: StatusChange, number: str = Path(..., max_length=32)) -> Dict[str, Any]:
-    """Move the application along 已提交 → 审核中 → 审核通过/审核不通过 → 证书已发放."""
-    app = service.change_status(request.app.state.factory, number, body.status, body.reason, body.actor)
+    """Move the application along 已提交 → 审核中 → 审核通过/审核不通过 → 证书已发放; the audit actor is the
+    credential's (the machine token's fixed name), never a body field."""
+    app = service.change_status(request.app.state.factory, number, body.status, body.reason, STAFF_TOKEN_ACTOR)
     return admin_view(app)
 
 
@@ -305,8 +305,8 @@ def get_unanswered(request: Request, page: int = Query(1, ge=1, le=1000)) -> Dic
 
 
 @router.get("/healthz", response_model=Health, responses={503: {"model": Health, "description": "数据库不可用"}})
-def healthz(request: Request) -> Any:
-    """Liveness plus a database round trip."""
-    if database_ok(request.app.state.engine):
+async def healthz(request: Request) -> Any:
+    """Liveness plus a database round trip, within 2 s (a database that does not answer in time is unavailable)."""
+    if await request.app.state.database_probe.ok():
         return {"status": "ok", "database": "ok"}
     return JSONResponse({"status": "error", "database": "unavailable"}, status_code=503)

@@ -251,9 +251,10 @@ async def staff_create_account(request: Request, staff: Staff = Depends(current_
 @router.post("/staff/accounts/{username}/disable")
 async def staff_disable_account(request: Request, username: str,
                                 staff: Staff = Depends(current_administrator)) -> Response:
-    """Disable an account and end its sessions."""
+    """Disable an account and end its sessions (never the last active administrator: 409)."""
     try:
         await run_in_threadpool(accounts.disable_account, request.app.state.factory, username[:64])
     except AccountError as error:
-        return await _accounts(request, staff, status_code=404, error=str(error))
+        status_code = 409 if isinstance(error, accounts.LastAdministrator) else 404
+        return await _accounts(request, staff, status_code=status_code, error=str(error))
     return await _accounts(request, staff, notice=message("staff_account_disabled", username=username[:64]))

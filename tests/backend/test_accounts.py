@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -103,8 +105,9 @@ def test_the_command_creates_lists_and_disables_accounts(app, command_env, monke
     assert run(monkeypatch, capsys, ["accounts", "list"])[1] == "zhao\tadministrator\tactive\n"
     assert run(monkeypatch, capsys, ["accounts", "password", "zhao"], "a-new-password\n")[0] == 0
     assert accounts.sign_in(app.state.factory, "zhao", "a-new-password", "10.0.0.1").token
+    assert run(monkeypatch, capsys, ["accounts", "create", "qian", "--role", "administrator"], PASSWORD + "\n")[0] == 0
     assert run(monkeypatch, capsys, ["accounts", "disable", "zhao"])[0] == 0
-    assert run(monkeypatch, capsys, ["accounts", "list"])[1] == "zhao\tadministrator\tdisabled\n"
+    assert run(monkeypatch, capsys, ["accounts", "list"])[1] == "qian\tadministrator\tactive\nzhao\tadministrator\tdisabled\n"
     code, _, err = run(monkeypatch, capsys, ["accounts", "disable", "nobody"])
     assert code == 1 and "nobody" in err
 
@@ -114,3 +117,45 @@ def test_the_command_takes_no_password_on_the_command_line(app, command_env, mon
         main(["accounts", "create", "zhao", "--password", PASSWORD])
     code, _, err = run(monkeypatch, capsys, ["accounts", "create", "zhao"], "short\n")
     assert code == 1 and "密码" in err and accounts.list_accounts(app.state.factory) == []
+
+
+def test_the_last_active_administrator_cannot_be_disabled(app, command_env, monkeypatch, capsys):
+    factory = app.state.factory
+    accounts.create_account(factory, "zhao", PASSWORD, accounts.ADMINISTRATOR)
+    accounts.create_account(factory, "wang", PASSWORD, accounts.REVIEWER)
+    token = accounts.sign_in(factory, "zhao", PASSWORD, "10.0.0.1").token
+    code, out, err = run(monkeypatch, capsys, ["accounts", "disable", "zhao"])
+    assert code == 1 and out == "" and "zhao" in err and "最后一个" in err and "管理员" in err
+    with pytest.raises(accounts.LastAdministrator):
+        accounts.disable_account(factory, "ZHAO")
+    assert stored(app, "zhao").active and accounts.session_staff(factory, token) == accounts.Staff("zhao", "administrator")
+    accounts.disable_account(factory, "wang")  # reviewers are never the last administrator
+    accounts.create_account(factory, "qian", PASSWORD, accounts.ADMINISTRATOR)
+    accounts.disable_account(factory, "zhao")
+    assert not stored(app, "zhao").active and accounts.session_staff(factory, token) is None
+    with pytest.raises(accounts.LastAdministrator):
+        accounts.disable_account(factory, "qian")
+    accounts.disable_account(factory, "zhao")  # an account already disabled stays so, whatever is left
+    assert [(a.username, a.active) for a in accounts.list_accounts(factory)] == [
+        ("qian", True), ("wang", False), ("zhao", False)]
+
+
+def test_two_administrators_disabling_each_other_at_once_leave_one(app):
+    factory = app.state.factory
+    for name in ("zhao", "qian"):
+        accounts.create_account(factory, name, PASSWORD, accounts.ADMINISTRATOR)
+    barrier = threading.Barrier(2)
+
+    def disable(name: str) -> bool:
+        """Disable `name` once both threads are ready; True when it was disabled."""
+        barrier.wait()
+        try:
+            accounts.disable_account(factory, name)
+        except accounts.LastAdministrator:
+            return False
+        return True
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = list(pool.map(disable, ["zhao", "qian"]))
+    assert sorted(outcomes) == [False, True]
+    assert [a.active for a in accounts.list_accounts(factory)].count(True) == 1

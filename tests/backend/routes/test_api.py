@@ -28,9 +28,9 @@ def post_app(client: TestClient, body: Dict[str, Any], key: str = "", headers: D
     return client.post("/api/v1/applications", json=body, headers={**headers, "Idempotency-Key": key or new_key()})
 
 
-def set_status(client: TestClient, number: str, status: str, reason: str = "", actor: str = "王审核"):
-    """POST a status change as staff."""
-    payload = {"status": status, "actor": actor}
+def set_status(client: TestClient, number: str, status: str, reason: str = ""):
+    """POST a status change with the staff machine token."""
+    payload = {"status": status}
     if reason:
         payload["reason"] = reason
     return client.post(f"/api/v1/applications/{number}/status", json=payload, headers=STAFF)
@@ -215,7 +215,7 @@ def test_without_valid_token_every_protected_endpoint_is_401_without_data(client
         ("get", f"/api/v1/applications/{number}?id_last4={ID_A[-4:]}", {"headers": headers}),
         ("get", "/api/v1/applications", {"headers": headers}),
         ("get", f"/api/v1/applications/{number}/admin", {"headers": headers}),
-        ("post", f"/api/v1/applications/{number}/status", {"json": {"status": "审核中", "actor": "x"}, "headers": headers}),
+        ("post", f"/api/v1/applications/{number}/status", {"json": {"status": "审核中"}, "headers": headers}),
         ("get", "/api/v1/feedback", {"headers": headers}),
         ("get", "/api/v1/photos/PH" + "0" * 24, {"headers": headers}),
         ("post", "/api/v1/unanswered", {"json": {"text": "能邮寄吗", "kind": "abstain", "channel": "web"},
@@ -234,7 +234,7 @@ def test_bot_token_cannot_use_staff_endpoints(client, submitted):
     number = submitted["number"]
     assert client.get("/api/v1/applications", headers=BOT).status_code == 403
     assert client.get(f"/api/v1/applications/{number}/admin", headers=BOT).status_code == 403
-    changed = client.post(f"/api/v1/applications/{number}/status", json={"status": "审核中", "actor": "x"}, headers=BOT)
+    changed = client.post(f"/api/v1/applications/{number}/status", json={"status": "审核中"}, headers=BOT)
     assert changed.status_code == 403
     assert client.get("/api/v1/feedback", headers=BOT).status_code == 403
     assert client.get("/api/v1/unanswered", headers=BOT).status_code == 403
@@ -287,19 +287,33 @@ def test_malformed_last4_is_422(client, submitted, last4):
 
 def test_full_lifecycle_with_audit_trail(client, app, submitted):
     number = submitted["number"]
-    assert set_status(client, number, "审核中", actor="审核员甲").status_code == 200
-    assert set_status(client, number, "审核通过", actor="审核员乙").status_code == 200
-    final = set_status(client, number, "证书已发放", reason="本人领取", actor="济南市考试机构")
+    assert set_status(client, number, "审核中").status_code == 200
+    assert set_status(client, number, "审核通过").status_code == 200
+    final = set_status(client, number, "证书已发放", reason="本人领取")
     assert final.status_code == 200
     audit = final.json()["audit"]
     assert [(e["from_status"], e["to_status"]) for e in audit] == [
         (None, "已提交"), ("已提交", "审核中"), ("审核中", "审核通过"), ("审核通过", "证书已发放")]
-    assert [e["actor"] for e in audit[1:]] == ["审核员甲", "审核员乙", "济南市考试机构"]
+    assert [e["actor"] for e in audit] == ["applicant:web", "staff-token", "staff-token", "staff-token"]
     assert audit[3]["reason"] == "本人领取" and all(e["at"].endswith("+08:00") for e in audit)
     assert count(app, StatusEvent) == 4
     progress = client.get(f"/api/v1/applications/{number}", params={"id_last4": ID_A[-4:]}, headers=BOT).json()
     assert [t["status"] for t in progress["timeline"]] == ["已提交", "审核中", "审核通过", "证书已发放"]
     assert "actor" not in progress["timeline"][1]
+
+
+@pytest.mark.parametrize("claimed", ["审核员甲", "li", "applicant:web", ""])
+def test_a_body_actor_cannot_set_the_audit_actor(client, app, submitted, claimed):
+    """The machine token's changes are audited as `staff-token`; a body naming someone is refused, nothing applied."""
+    number = submitted["number"]
+    before = count(app, StatusEvent)
+    response = client.post(f"/api/v1/applications/{number}/status", json={"status": "审核中", "actor": claimed},
+                           headers=STAFF)
+    assert response.status_code == 422 and set(response.json()["fields"]) == {"actor"}
+    assert "令牌" in response.json()["fields"]["actor"] and count(app, StatusEvent) == before
+    assert client.get(f"/api/v1/applications/{number}/admin", headers=STAFF).json()["status"] == "已提交"
+    audit = set_status(client, number, "审核中").json()["audit"]
+    assert [e["actor"] for e in audit] == ["applicant:web", "staff-token"]
 
 
 def test_rejection_needs_a_reason_and_the_applicant_sees_it(client, submitted):
@@ -333,11 +347,10 @@ def test_illegal_transitions_are_409_in_chinese_and_not_audited(client, app, sub
 
 def test_status_change_validation_and_unknown_number(client, submitted):
     number = submitted["number"]
-    assert client.post(f"/api/v1/applications/{number}/status", json={"status": "已提交", "actor": "x"},
+    assert client.post(f"/api/v1/applications/{number}/status", json={"status": "已提交"},
                        headers=STAFF).status_code == 422
-    assert client.post(f"/api/v1/applications/{number}/status", json={"status": "审核中"},
-                       headers=STAFF).json()["fields"] == {"actor": "缺少这一项。请填写操作人（1到64个字）。"}
-    assert set_status(client, number, "审核中", actor="   ").status_code == 422
+    assert client.post(f"/api/v1/applications/{number}/status", json={},
+                       headers=STAFF).json()["fields"].keys() == {"status"}
     assert set_status(client, "BF2026010100000", "审核中").status_code == 404
     assert client.get("/api/v1/applications/BF2026010100000/admin", headers=STAFF).status_code == 404
 

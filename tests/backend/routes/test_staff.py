@@ -142,6 +142,16 @@ def test_only_administrators_manage_accounts(app, staff, administrator):
     assert log_in(TestClient(app), "zhao", "zhao-password-1").status_code == 401
 
 
+def test_the_page_refuses_to_disable_the_last_administrator(app, administrator, reviewer):
+    admin = admin_client(app, administrator)
+    refused = admin.post(f"/staff/accounts/{administrator}/disable")
+    assert refused.status_code == 409 and "最后一个" in refused.text
+    assert admin.get("/staff/accounts").status_code == 200
+    accounts.create_account(app.state.factory, "zhao", "zhao-password-1", accounts.ADMINISTRATOR)
+    assert admin.post(f"/staff/accounts/{administrator}/disable").status_code == 200
+    assert admin.get("/staff/accounts", follow_redirects=False).status_code == 303
+
+
 def test_account_form_refuses_bad_names_short_passwords_and_duplicates(app, administrator, reviewer):
     admin = admin_client(app, administrator)
     for data in ({"username": "a\u202eb", "role": "reviewer", "password": "long-enough-pw"},

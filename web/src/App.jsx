@@ -1,9 +1,11 @@
 /** The chat page: ChatUI's Chat wired to Rasa's REST channel and the intake backend. */
 import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import Chat, { Bubble } from '@chatui/core';
+import { Composer } from './components/Composer.jsx';
 import { Header } from './components/Header.jsx';
 import { PhotoUploadCard } from './components/PhotoUploadCard.jsx';
 import { RatingCard } from './components/RatingCard.jsx';
+import { ReadAloudButton, useChineseVoice } from './components/ReadAloud.jsx';
 import { RichText } from './components/RichText.jsx';
 import { buildFeedback, photoUploadedMessage, sendFeedback, uploadErrorMessage, uploadPhoto } from './lib/backend.js';
 import { botMessagesFrom, findApplicationNumber, postToRasa } from './lib/rasa.js';
@@ -11,11 +13,11 @@ import {
   clearConversation,
   getSenderId,
   isStale,
+  loadCareMode,
   loadDraft,
-  loadPrefs,
   loadTranscript,
+  saveCareMode,
   saveDraft,
-  savePrefs,
   saveTranscript,
 } from './lib/storage.js';
 
@@ -57,12 +59,25 @@ function isFresh(messages) {
   return messages.every((m) => m.type === 'notice' && !m.content.retry);
 }
 
-/** The whole chat application; `config` holds rasaUrl and backendUrl. */
-export function App({ config, store = window.sessionStorage, embedded = false }) {
+/** What a screen reader announces for new bot messages: their texts, then the choices offered. */
+function announcement(messages) {
+  const parts = [];
+  for (const m of messages) {
+    if (m.type !== 'text') continue;
+    if ((m.content.text || '').trim()) parts.push(m.content.text.trim());
+    const titles = (m.content.buttons || []).map((b) => b.title);
+    if (titles.length) parts.push(`可以点选：${titles.join('、')}`);
+  }
+  return parts.join('\n');
+}
+
+/** The whole chat application; `config` holds rasaUrl and backendUrl, `modeStore` keeps 长辈版 across visits. */
+export function App({ config, store = window.sessionStorage, modeStore = store, embedded = false }) {
   const [sender, setSender] = useState(() => getSenderId(store));
   const [messages, setMessages] = useState(() => loadTranscript(store));
   const [typing, setTyping] = useState(0);
-  const [elder, setElder] = useState(() => loadPrefs(store).elder);
+  const [elder, setElder] = useState(() => loadCareMode(modeStore));
+  const voice = useChineseVoice();
   const [status, setStatus] = useState('');
   const initialDraft = useMemo(() => loadDraft(store), [store, sender]);
   const messagesRef = useRef(messages);
@@ -77,9 +92,9 @@ export function App({ config, store = window.sessionStorage, embedded = false })
   useEffect(() => saveTranscript(store, messages), [store, messages]);
 
   useEffect(() => {
-    savePrefs(store, { elder });
+    saveCareMode(modeStore, elder);
     document.documentElement.classList.toggle('elder-mode', elder);
-  }, [store, elder]);
+  }, [modeStore, elder]);
 
   /** Append messages (without ids) to the transcript; returns their new ids. */
   const append = useCallback((items) => {
@@ -112,7 +127,7 @@ export function App({ config, store = window.sessionStorage, embedded = false })
           if (userId) patch(userId, { pending: false, failed: false });
           const bot = botMessagesFrom(replies);
           if (bot.length) append(bot);
-          setStatus('');
+          setStatus(announcement(bot));
         } catch {
           if (senderRef.current !== sender) return;
           if (userId) patch(userId, { pending: false, failed: true });
@@ -280,6 +295,9 @@ export function App({ config, store = window.sessionStorage, embedded = false })
                 </p>
               </Bubble>
             )}
+            {position === 'left' && voice && (content.text || '').trim() && (
+              <ReadAloudButton text={content.text} voice={voice} />
+            )}
             {position === 'left' && content.buttons && content.buttons.length > 0 && (
               <div className="ReplyButtons" role="group" aria-label="可以直接点选">
                 {content.buttons.map((b, i) => (
@@ -345,7 +363,7 @@ export function App({ config, store = window.sessionStorage, embedded = false })
       }
       return null;
     },
-    [sendText, retryBubble, retryNotice, handleUpload, handleRate, patch],
+    [sendText, retryBubble, retryNotice, handleUpload, handleRate, patch, voice],
   );
 
   return (
@@ -353,6 +371,7 @@ export function App({ config, store = window.sessionStorage, embedded = false })
       <Chat
         key={sender}
         elderMode={elder}
+        Composer={Composer}
         renderNavbar={() => (
           <Header
             elder={elder}
@@ -367,7 +386,7 @@ export function App({ config, store = window.sessionStorage, embedded = false })
         renderMessageContent={renderMessageContent}
         isTyping={typing > 0}
         text={initialDraft}
-        placeholder="请输入您的问题，按回车发送"
+        placeholder="请输入您的问题，按回车或点「发送」"
         inputOptions={{ 'aria-label': '输入您的问题', maxLength: 500, showCount: false }}
         onInputChange={(value) => {
           lastActive.current = Date.now();

@@ -33,11 +33,15 @@ async function start() {
   const config = await loadConfig();
   const embedded = new URLSearchParams(window.location.search).get('embed') === '1';
   let store;
+  let modeStore;
   try {
     // Earlier versions kept the whole conversation in localStorage for a day: remove what they left.
-    forgetAll(window.localStorage);
+    // What stays there is the display mode alone (长辈版 on), so it is remembered on the next visit.
+    modeStore = window.localStorage;
+    forgetAll(modeStore);
   } catch {
-    /* storage disabled: nothing was left there */
+    /* storage disabled: nothing was left there, and the mode lasts for this visit */
+    modeStore = undefined;
   }
   try {
     store = window.sessionStorage;
@@ -46,7 +50,7 @@ async function start() {
     const map = new Map();
     store = { getItem: (k) => map.get(k) ?? null, setItem: (k, v) => map.set(k, String(v)), removeItem: (k) => map.delete(k) };
   }
-  createRoot(document.getElementById('root')).render(<App config={config} store={store} embedded={embedded} />);
+  createRoot(document.getElementById('root')).render(<App config={config} store={store} modeStore={modeStore || store} embedded={embedded} />);
 }
 
 start();

@@ -1,8 +1,9 @@
 /**
  * What the page keeps in the browser (sessionStorage: one tab, gone when it is closed): the random
  * sender id, the transcript (so a reload restores the conversation) with ID numbers, phone numbers and
- * typed names masked, the display preferences and an unsent draft that holds no personal data. Every
- * function takes the store (sessionStorage or a stand-in) so it can be tested without a browser.
+ * typed names masked, the display preferences and an unsent draft that holds no personal data. The one thing
+ * kept across visits (localStorage) is the display mode, and only while 长辈版 is on: `care`, nothing else.
+ * Every function takes the store (sessionStorage, localStorage or a stand-in) so it can be tested without a browser.
  */
 import { maskName, scrub } from './masking.js';
 
@@ -12,6 +13,9 @@ export const KEYS = {
   prefs: 'reissue-chat:prefs',
   draft: 'reissue-chat:draft',
 };
+/** The localStorage key of the display mode (never in KEYS: forgetAll leaves it). */
+export const MODE_KEY = 'reissue-chat:mode';
+export const CARE_MODE = 'care';
 export const MAX_MESSAGES = 200;
 /** A conversation untouched for this long is forgotten (the next visitor at a service-hall computer). */
 export const TRANSCRIPT_TTL_MS = 30 * 60 * 1000;
@@ -165,6 +169,25 @@ export function loadPrefs(store) {
 /** Save display preferences. */
 export function savePrefs(store, prefs) {
   writeJson(store, KEYS.prefs, { elder: Boolean(prefs.elder) });
+}
+
+/** True when the visitor chose 长辈版 on an earlier visit (`store`: localStorage). */
+export function loadCareMode(store) {
+  try {
+    return store.getItem(MODE_KEY) === CARE_MODE;
+  } catch {
+    return false;
+  }
+}
+
+/** Remember 长辈版 for the next visit, or forget the key when the standard mode is chosen. */
+export function saveCareMode(store, care) {
+  try {
+    if (care) store.setItem(MODE_KEY, CARE_MODE);
+    else store.removeItem(MODE_KEY);
+  } catch {
+    /* storage disabled: the mode lasts for this visit only */
+  }
 }
 
 /** The text typed but not yet sent. */

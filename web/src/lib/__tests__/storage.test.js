@@ -4,16 +4,19 @@ import assert from 'node:assert/strict';
 import {
   KEYS,
   MAX_MESSAGES,
+  MODE_KEY,
   TRANSCRIPT_TTL_MS,
   clearConversation,
   forgetAll,
   getSenderId,
   isStale,
+  loadCareMode,
   loadDraft,
   loadPrefs,
   loadTranscript,
   newSenderId,
   redactTranscript,
+  saveCareMode,
   saveDraft,
   savePrefs,
   saveTranscript,
@@ -186,4 +189,23 @@ test('forgetAll removes everything the page ever stored, prefs included', () => 
   store.setItem('other-site-key', 'kept');
   forgetAll(store);
   assert.deepEqual([...store.map.keys()], ['other-site-key']);
+});
+
+test('长辈版 is remembered as the one word "care" and forgotten when switched off', () => {
+  const store = memoryStore();
+  assert.equal(loadCareMode(store), false);
+  saveCareMode(store, true);
+  assert.deepEqual([...store.map.entries()], [[MODE_KEY, 'care']]);
+  assert.equal(loadCareMode(store), true);
+  forgetAll(store);
+  assert.equal(loadCareMode(store), true, 'forgetAll clears conversations, not the display mode');
+  saveCareMode(store, false);
+  assert.equal(store.map.size, 0);
+  assert.equal(loadCareMode(store), false);
+});
+
+test('a broken store leaves the standard mode', () => {
+  const broken = { getItem() { throw new Error('denied'); }, setItem() { throw new Error('denied'); }, removeItem() {} };
+  assert.equal(loadCareMode(broken), false);
+  assert.doesNotThrow(() => saveCareMode(broken, true));
 });

@@ -7,11 +7,14 @@ temporary data folder, so `make run` can stay up beside the tests.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
+import psycopg2
 import pytest
 import requests
 
@@ -94,6 +97,36 @@ class RunningStack:
         )
         response.raise_for_status()
         return response.json()
+
+
+def keep_dump(stack: RunningStack, database: str) -> Path:
+    """Dump a PostgreSQL database the tests used (before it is dropped) under the stack's var folder, for the
+    storage scan of test_zz_log_scan.py: pg_dump's plain SQL when installed, else every text column by SELECT;
+    bytea columns are added decoded either way (pg_dump writes them as hex, which would hide plaintext)."""
+    folder = Path(str(stack.var_dir)) / "postgresql"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{database}.sql"
+    url = f"postgresql://postgres@127.0.0.1:5432/{database}"
+    dumped = shutil.which("pg_dump") is not None
+    if dumped:
+        subprocess.run(["pg_dump", "--no-owner", "--dbname", url, "--file", str(target)], check=True, timeout=300)
+    kinds = ("bytea",) if dumped else ("bytea", "text", "character varying", "character", "json", "jsonb")
+    connection = psycopg2.connect(url)
+    try:
+        with connection.cursor() as cursor, open(target, "a", encoding="utf-8") as out:
+            cursor.execute("SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+                           "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND data_type IN %s",
+                           (kinds,))
+            for schema, table, column, kind in cursor.fetchall():
+                out.write(f"-- {schema}.{table}.{column} ({kind})\n")
+                cursor.execute(f'SELECT "{column}" FROM "{schema}"."{table}"')
+                for (value,) in cursor.fetchall():
+                    if value is not None:
+                        text = bytes(value).decode("utf-8", "replace") if kind == "bytea" else str(value)
+                        out.write(text + "\n")
+    finally:
+        connection.close()
+    return target
 
 
 @pytest.fixture(scope="session")

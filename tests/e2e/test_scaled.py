@@ -25,6 +25,7 @@ from reissue import knowledge
 from scripts.bench import admin_sql as admin
 from scripts.stack import Stack
 from tests.e2e.applicant import APPLICATION, dialogue, synthetic_id
+from tests.e2e.conftest import keep_dump
 from tests.e2e.test_fuzz import assert_fuzz_outcome, make_plan, run_fuzz
 
 PORTS = (15105, 15205)
@@ -96,6 +97,7 @@ def scaled(stack) -> Iterator[Scaled]:
     finally:
         for scaled_stack in stacks:
             scaled_stack.stop()
+        keep_dump(stack, database)
         admin(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
         client = redis.Redis(host="127.0.0.1", port=6379, db=1)
         for key in client.scan_iter(f"{prefix}*"):

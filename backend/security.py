@@ -22,7 +22,7 @@ STAFF_HEADERS: Tuple[Tuple[bytes, bytes], ...] = (
                                  b"frame-ancestors 'none'; base-uri 'none'"),
     (b"x-frame-options", b"DENY"),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    (b"referrer-policy", b"same-origin"),  # Chromium then sends the Origin the CSRF check reads
 )
 bearer_scheme = HTTPBearer(
     auto_error=False,

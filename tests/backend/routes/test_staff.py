@@ -213,7 +213,7 @@ def test_bad_inputs_on_the_page_never_5xx(staff, submitted):
 EXPECTED_HEADERS: Dict[str, str] = {
     "x-frame-options": "DENY",
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    "referrer-policy": "same-origin",
 }
 
 

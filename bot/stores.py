@@ -53,6 +53,9 @@ T = TypeVar("T")
 RECENT_S = 300.0  # failures younger than this keep the health check "degraded" after recovery
 PROBE_TIMEOUT_S = 2.0  # the health route answers within 3 s even when the database never does
 STARTUP_WAIT_S = 60.0  # how long a starting store waits for the database before Rasa gives up
+# A ticket request reaching Redis this long after it was made is refused: its caller has long given up (a margin
+# well above REDIS_TIMEOUT, so that clocks a few seconds apart between Rasa and Redis hosts do no harm).
+STALE_TICKET_S = 10.0
 MAX_WAITING_CALLS = 32  # calls past their deadline still holding a thread; beyond, new calls fail at once
 SEAL_CONTEXT = b"tracker-store-events"
 DAY_S = 86400.0
@@ -653,6 +656,22 @@ def summarize(snapshots: List[Dict[str, Any]]) -> Dict[str, Any]:
     return {"status": worst, "tracker_store": snapshots[0]["store"], "stores": snapshots}
 
 
+def store_failures() -> int:
+    """How many tracker store calls of this process have failed so far (a turn that raised it was not kept)."""
+    return sum(store.health.failures for store in observed_stores())
+
+
+async def lock_store_health(lock_store: object, timeout_s: float = 1.0) -> Dict[str, Any]:
+    """Whether the conversation lock store answers: a Redis one is pinged within `timeout_s`; others always do."""
+    if not isinstance(lock_store, RedisLockStore):
+        return {"store": type(lock_store).__name__, "status": "ok"}
+    try:
+        await asyncio.wait_for(asyncio.to_thread(lock_store.red.ping), timeout_s)
+    except Exception as error:  # noqa: BLE001 - any failure means the lock cannot be taken
+        return {"store": "redis", "status": "failing", "last_error": describe_error(error)}
+    return {"store": "redis", "status": "ok"}
+
+
 async def tracker_store_health(probe: bool = True) -> Dict[str, Any]:
     """Health of this process's tracker stores, probing each database first when `probe`."""
     stores = observed_stores()
@@ -664,11 +683,17 @@ async def tracker_store_health(probe: bool = True) -> Dict[str, Any]:
 # One atomic step on a conversation's lock, in Redis itself. The lock keeps Rasa's format (`TicketLock.dumps`:
 # the tickets are JSON strings inside the JSON), so Rasa's own code reads it. Expired tickets go first, as in
 # `TicketLock`; numbering restarts at 0 when none is left. ARGV: mode, now, conversation id, then
-# "issue": lifetime → the new ticket number; "remove": ticket number, "1" to delete the lock when idle;
-# "prune": nothing more. A missing lock is created only by "issue".
+# "issue": lifetime, the latest Redis time at which the ticket is still wanted → the new ticket number, or -1 for
+# a call that reached Redis after its caller gave up (a Redis that froze and thawed must not hand out tickets
+# nobody serves: they would keep the conversation locked for the ticket's lifetime); "remove": ticket number,
+# "1" to delete the lock when idle; "prune": nothing more. A missing lock is created only by "issue".
 LOCK_SCRIPT = """
-local raw = redis.call('GET', KEYS[1])
 local mode, now = ARGV[1], tonumber(ARGV[2])
+if mode == 'issue' then
+  local clock = redis.call('TIME')
+  if tonumber(clock[1]) + tonumber(clock[2]) / 1000000 > tonumber(ARGV[5]) then return -1 end
+end
+local raw = redis.call('GET', KEYS[1])
 if not raw and mode ~= 'issue' then return nil end
 local kept = {}
 if raw then
@@ -728,11 +753,15 @@ class AtomicRedisLockStore(RedisLockStore):
         return self._script(keys=[self.key_prefix + conversation_id], args=[mode, time.time(), conversation_id, *args])
 
     def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
-        """A new ticket for the conversation (the lock is created if needed), in one atomic step."""
+        """A new ticket for the conversation (the lock is created if needed), in one atomic step; none for a call
+        that reaches Redis more than STALE_TICKET_S after it was made."""
         try:
-            return int(self._run("issue", conversation_id, lock_lifetime))
+            number = int(self._run("issue", conversation_id, lock_lifetime, time.time() + STALE_TICKET_S))
         except Exception as error:
             raise LockError(f"Error while acquiring lock. Error:\n{error}") from error
+        if number < 0:
+            raise LockError("Error while acquiring lock. Error:\nthe request reached Redis too late")
+        return number
 
     def update_lock(self, conversation_id: Text) -> None:
         """Drop expired tickets in one atomic step."""

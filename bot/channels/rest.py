@@ -284,13 +284,20 @@ class RestInput(RasaRestInput):
                 self.stream_response(on_new_message, text, sender, channel, metadata),
                 content_type="text/event-stream",
             )
+        from bot.stores import store_failures
+
         collector = CollectingOutputChannel()
+        failures = store_failures()
         try:
             await on_new_message(UserMessage(text, collector, sender, input_channel=channel, metadata=metadata))
         except asyncio.CancelledError:
             logger.error("rest: message handling timed out for sender %s…", sender[:6])
         except Exception as error:  # noqa: BLE001 - the user gets an apology, the log gets the error
             logger.error("rest: message handling failed for sender %s…: %s", sender[:6], type(error).__name__)
+        if store_failures() > failures:
+            # The conversation could not be read or kept: whatever Rasa answered came from a blank one.
+            logger.warning("rest: the tracker store failed during the turn of sender %s…; apologising", sender[:6])
+            return response.json(polite(sender, knowledge.message("channel_not_kept")))
         if not collector.messages:
             logger.warning("rest: Rasa produced no reply for sender %s…; apologising", sender[:6])
             return response.json(polite(sender, knowledge.message("channel_sorry")))
@@ -307,10 +314,15 @@ class RestInput(RasaRestInput):
 
         @webhook.route("/health", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
-            """Tracker store health of this process: 503 while it fails; details only with the Rasa token."""
-            from bot.stores import tracker_store_health
+            """Tracker and lock store health of this process: 503 while either fails; details only with the Rasa token."""
+            from bot.stores import lock_store_health, tracker_store_health
 
-            report = await tracker_store_health(probe=True)
+            report, lock = await asyncio.gather(tracker_store_health(probe=True),
+                                                lock_store_health(getattr(getattr(request.app.ctx, "agent", None),
+                                                                          "lock_store", None)))
+            report["lock_store"] = lock
+            if lock["status"] == "failing":
+                report["status"] = "failing"
             code = 503 if report["status"] == "failing" else 200
             if not hmac.compare_digest(request.args.get("token", ""), get_settings().rasa_auth_token):
                 return response.json({"status": report["status"]}, status=code)

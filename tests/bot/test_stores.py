@@ -338,3 +338,37 @@ async def test_atomic_lock_serves_one_sender_at_a_time_across_stores(lock_stores
 
     await asyncio.gather(*(hold(lock_stores[i % 2]) for i in range(12)))
     assert overlaps == 0 and lock_stores[0].get_lock("hana") is None
+
+
+def test_atomic_lock_hands_out_no_ticket_to_a_request_that_reached_redis_too_late(
+        lock_stores: List["AtomicRedisLockStore"], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ticket request held up (a frozen Redis, thawed) arrives after its caller gave up: refused, the lock stays free."""
+    from rasa.core.lock_store import LockError
+
+    import bot.stores as stores
+
+    store = lock_stores[0]
+    monkeypatch.setattr(stores, "STALE_TICKET_S", -1.0)  # as if the request took longer than the margin to arrive
+    with pytest.raises(LockError):
+        store.issue_ticket("grace", 30)
+    assert store.get_lock("grace") is None
+    monkeypatch.setattr(stores, "STALE_TICKET_S", 10.0)
+    assert store.issue_ticket("grace", 30) == 0
+
+
+async def test_lock_store_health_pings_redis_within_its_deadline() -> None:
+    """The real Redis answers; a port nobody listens on fails within the deadline; an in-memory lock store is fine."""
+    import socket
+
+    from rasa.core.lock_store import InMemoryLockStore
+
+    from bot.stores import AtomicRedisLockStore, lock_store_health
+
+    assert (await lock_store_health(AtomicRedisLockStore(host="127.0.0.1", port=6379, db=1)))["status"] == "ok"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    started = time.monotonic()
+    report = await lock_store_health(AtomicRedisLockStore(host="127.0.0.1", port=closed, db=1), timeout_s=1.0)
+    assert report["status"] == "failing" and time.monotonic() - started < 1.5
+    assert (await lock_store_health(InMemoryLockStore()))["status"] == "ok"

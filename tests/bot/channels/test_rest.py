@@ -392,3 +392,33 @@ def test_from_credentials_reads_the_address_limits(monkeypatch: pytest.MonkeyPat
     channel = RestInput.from_credentials(None)
     assert (channel.address_limit.memory.limit, channel.global_limit.memory.limit) == (11, 222)
     assert [str(n) for n in channel.trusted_proxies] == ["10.0.0.0/8"]
+
+
+async def test_a_turn_the_tracker_store_could_not_keep_is_answered_with_the_not_kept_apology(
+        served, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store failed during the turn (Rasa then answered from a blank conversation): the user is told it was not kept."""
+    import bot.stores as stores
+
+    client, _, _ = served
+    counts = iter([3, 4])
+    monkeypatch.setattr(stores, "store_failures", lambda: next(counts))
+    reply = await client.post(WEBHOOK, json={"sender": "lost", "message": "确认提交"})
+    assert reply.status_code == 200 and reply.json() == [{"recipient_id": "lost",
+                                                          "text": knowledge.message("channel_not_kept")}]
+    monkeypatch.setattr(stores, "store_failures", lambda: 4)
+    kept = await client.post(WEBHOOK, json={"sender": "lost", "message": "你好"})
+    assert kept.json()[0]["text"] == "收到。"
+
+
+async def test_health_route_says_503_while_the_lock_store_fails(served, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lock store that does not answer makes the channel unhealthy, like a failing tracker store."""
+    import bot.stores as stores
+
+    client, _, _ = served
+
+    async def failing(lock_store: object, timeout_s: float = 1.0) -> dict:
+        return {"store": "redis", "status": "failing"}
+
+    monkeypatch.setattr(stores, "lock_store_health", failing)
+    reply = await client.get("/webhooks/rest/health")
+    assert reply.status_code == 503 and reply.json() == {"status": "failing"}

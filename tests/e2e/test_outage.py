@@ -185,21 +185,34 @@ def confirm_during(proxy: FreezingProxy, outage: Outage, sender: str, id_number:
     assert len(outage.stored(id_number)) == 1, outage.stored(id_number)
 
 
+def freeze_mid_form(outage: Outage, proxy: FreezingProxy, sender: str, id_number: str, during_outage: str,
+                    down: Tuple[str, ...]) -> Tuple[List[Tuple[str, str]], List[str]]:
+    """Fill the form up to the ID number, then send it and `during_outage` with `proxy` frozen: the dialogue's steps
+    and the replies given during the outage."""
+    steps = dialogue(id_number)
+    for message, expected in steps[:6]:
+        assert expected in outage.texts(sender, message), message
+    replies = during(proxy, outage,
+                     lambda: assert_answers_through_the_outage(outage, sender, [steps[6][0], during_outage], down))
+    return steps, replies
+
+
+def resume(outage: Outage, sender: str, steps: List[Tuple[str, str]]) -> None:
+    """After the outage the form goes on where it was, each answer within 5 s, up to the summary."""
+    for turn, (message, expected) in enumerate(steps[6:], 6):
+        seconds, reply = outage.timed(sender, message)
+        assert expected in reply and seconds < ANSWER_S, f"turn {turn} after the outage: {seconds:.1f} s, {reply!r}"
+    assert turn == SUMMARY
+
+
 def test_a_frozen_postgresql_mid_form_answers_in_time_and_the_form_resumes(outage: Outage) -> None:
     """Frozen after the name: the next messages are answered within 5 s and both health routes say 503 within 3 s;
     thawed, the form asks again what it asked before and goes on to the summary; the summary confirmed in a second
     outage is filed exactly once."""
     sender, id_number = f"outage-pg-{uuid.uuid4().hex[:8]}", synthetic_id()
-    steps = dialogue(id_number)
-    for message, expected in steps[:6]:
-        assert expected in outage.texts(sender, message), message
-    replies = during(outage.postgres, outage,
-                     lambda: assert_answers_through_the_outage(outage, sender, [steps[6][0], "补办要登报吗"], down=POSTGRES_WATCHERS))
+    steps, replies = freeze_mid_form(outage, outage.postgres, sender, id_number, "补办要登报吗", POSTGRES_WATCHERS)
     assert all(reply == knowledge.message("channel_not_kept") for reply in replies), replies
-    for turn, (message, expected) in enumerate(steps[6:], 6):
-        reply = outage.texts(sender, message)
-        assert expected in reply, f"turn {turn} after the outage: expected {expected!r}, got {reply!r}"
-    assert turn == SUMMARY
+    resume(outage, sender, steps)
     confirm_during(outage.postgres, outage, sender, id_number, down=POSTGRES_WATCHERS)
 
 
@@ -208,16 +221,10 @@ def test_a_frozen_redis_is_met_with_an_apology_in_time_and_the_form_resumes(outa
     taken) and the Rasa health route says 503 within 3 s; thawed, the same applicant's form goes on where it was
     (the ticket requests held up in the frozen connection hand out no ticket) and a new conversation is served."""
     sender, id_number = f"outage-redis-{uuid.uuid4().hex[:8]}", synthetic_id()
-    steps = dialogue(id_number)
-    for message, expected in steps[:6]:
-        assert expected in outage.texts(sender, message), message
-    replies = during(outage.redis, outage,
-                     lambda: assert_answers_through_the_outage(outage, sender, [steps[6][0], "确认提交"], down=REDIS_WATCHERS))
+    steps, replies = freeze_mid_form(outage, outage.redis, sender, id_number, "确认提交", REDIS_WATCHERS)
     assert all(reply == knowledge.message("channel_sorry") for reply in replies), replies
     assert outage.stored(id_number) == []
-    for turn, (message, expected) in enumerate(steps[6:], 6):
-        seconds, reply = outage.timed(sender, message)
-        assert expected in reply and seconds < ANSWER_S, f"turn {turn} after the outage: {seconds:.1f} s, {reply!r}"
+    resume(outage, sender, steps)
     assert "登报" in outage.texts(f"outage-after-{uuid.uuid4().hex[:8]}", "补办要登报吗")
 
 

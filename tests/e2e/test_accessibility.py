@@ -225,6 +225,9 @@ def open_page(page: Page, stack, which: str, mode: str, user: Tuple[str, str], n
         if mode == "care":
             set_care(frame)
         expect(frame.locator(".AppRoot")).to_have_attribute("data-busy", "false")
+        # The panel slides in: measure its boxes only once every finite animation of the portal has finished.
+        page.wait_for_function("document.getAnimations().every(a => a.playState !== 'running' "
+                               "|| a.effect.getComputedTiming().iterations === Infinity)")
         return [page.main_frame, frame]
     if which == "staff-login":
         page.goto(stack.backend_url + "/staff")

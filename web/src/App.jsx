@@ -386,7 +386,7 @@ export function App({ config, store = window.sessionStorage, modeStore = store, 
         renderMessageContent={renderMessageContent}
         isTyping={typing > 0}
         text={initialDraft}
-        placeholder="请输入您的问题，按回车或点「发送」"
+        placeholder="请输入您的问题"
         inputOptions={{ 'aria-label': '输入您的问题', maxLength: 500, showCount: false }}
         onInputChange={(value) => {
           lastActive.current = Date.now();

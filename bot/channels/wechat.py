@@ -325,8 +325,11 @@ class WeChatInput(InputChannel):
                 if chosen is not None:
                     metadata["wechat_choice"] = {"number": chosen.number, "title": chosen.title}
                     text = chosen.payload
+            from bot.stores import store_failures
+
             collector = CollectingOutputChannel()
             failed = False
+            failures = store_failures()
             try:
                 await on_new_message(UserMessage(text, collector, sender_id=conversation_id(CHANNEL_NAME, openid),
                                                  input_channel=CHANNEL_NAME, metadata=metadata))
@@ -338,9 +341,15 @@ class WeChatInput(InputChannel):
                     type(exc).__name__,
                     exc_info=logger.isEnabledFor(logging.DEBUG),
                 )
-            rendered = render_turn(collector.messages, max_messages=incoming.quota)
+            # A tracker store failure during the turn: the conversation was not read or kept, the reply (and its
+            # choices) came from a blank one and is replaced by an apology that says so.
+            not_kept = store_failures() > failures
+            rendered = render_turn([] if not_kept else collector.messages, max_messages=incoming.quota)
             payloads = rendered.payloads
-            if not payloads and failed:
+            if not_kept:
+                logger.warning("wechat.turn.not_kept user=%s", mask_openid(openid))
+                payloads = [{"msgtype": "text", "text": {"content": knowledge.message("channel_not_kept")}}]
+            elif not payloads and failed:
                 payloads = [{"msgtype": "text", "text": {"content": knowledge.message("channel_wechat_sorry")}}]
             if rendered.choices:
                 await self.state.remember_choices(openid, rendered.choices)

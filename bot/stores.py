@@ -22,9 +22,11 @@ import queue
 import threading
 import time
 import weakref
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable, Dict, Iterable, List, Optional, Text, Tuple, TypeVar, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Text, Tuple, TypeVar, Union
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -123,6 +125,35 @@ class StoreHealth:
                 "last_operation": self.last_operation, "last_failure_at": self.last_failure_at,
                 "last_success_at": self.last_success_at,
             }
+
+
+@dataclass
+class Turn:
+    """What the tracker store did while one message was handled."""
+
+    store_failed: bool = False
+
+
+_TURN: ContextVar[Optional[Turn]] = ContextVar("reissue_turn", default=None)
+
+
+@contextmanager
+def watched_turn() -> Iterator[Turn]:
+    """Watch the tracker store calls of one message's handling (the channel's task and everything it awaits): a
+    failed call marks the turn, whose reply then came from a blank conversation behind Rasa's fail-safe store."""
+    turn = Turn()
+    token = _TURN.set(turn)
+    try:
+        yield turn
+    finally:
+        _TURN.reset(token)
+
+
+def mark_store_failure() -> None:
+    """Note in the message being handled, if any, that a tracker store call failed."""
+    turn = _TURN.get()
+    if turn is not None:
+        turn.store_failed = True
 
 
 @lru_cache(maxsize=1)
@@ -482,6 +513,7 @@ class ObservedSQLTrackerStore(TrackerStore, SerializedTrackerAsText):
             result = await self.calls.run(work, self.timeout_s)
         except Exception as error:  # noqa: BLE001 - every failure must be seen
             description = self.health.record_failure(operation, error)
+            mark_store_failure()
             logger.error(
                 "TRACKER STORE FAILURE (%s on %s, %d in a row, %d in all): %s — Rasa now keeps this "
                 "conversation in process memory only; it is lost on restart and invisible to the other "
@@ -654,11 +686,6 @@ def summarize(snapshots: List[Dict[str, Any]]) -> Dict[str, Any]:
     order = {"ok": 0, "degraded": 1, "failing": 2}
     worst = max((s["status"] for s in snapshots), key=lambda status: order.get(status, 2))
     return {"status": worst, "tracker_store": snapshots[0]["store"], "stores": snapshots}
-
-
-def store_failures() -> int:
-    """How many tracker store calls of this process have failed so far (a turn that raised it was not kept)."""
-    return sum(store.health.failures for store in observed_stores())
 
 
 async def lock_store_health(lock_store: object, timeout_s: float = 1.0) -> Dict[str, Any]:

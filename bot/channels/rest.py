@@ -284,17 +284,17 @@ class RestInput(RasaRestInput):
                 self.stream_response(on_new_message, text, sender, channel, metadata),
                 content_type="text/event-stream",
             )
-        from bot.stores import store_failures
+        from bot.stores import watched_turn
 
         collector = CollectingOutputChannel()
-        failures = store_failures()
-        try:
-            await on_new_message(UserMessage(text, collector, sender, input_channel=channel, metadata=metadata))
-        except asyncio.CancelledError:
-            logger.error("rest: message handling timed out for sender %s…", sender[:6])
-        except Exception as error:  # noqa: BLE001 - the user gets an apology, the log gets the error
-            logger.error("rest: message handling failed for sender %s…: %s", sender[:6], type(error).__name__)
-        if store_failures() > failures:
+        with watched_turn() as turn:
+            try:
+                await on_new_message(UserMessage(text, collector, sender, input_channel=channel, metadata=metadata))
+            except asyncio.CancelledError:
+                logger.error("rest: message handling timed out for sender %s…", sender[:6])
+            except Exception as error:  # noqa: BLE001 - the user gets an apology, the log gets the error
+                logger.error("rest: message handling failed for sender %s…: %s", sender[:6], type(error).__name__)
+        if turn.store_failed:
             # The conversation could not be read or kept: whatever Rasa answered came from a blank one.
             logger.warning("rest: the tracker store failed during the turn of sender %s…; apologising", sender[:6])
             return response.json(polite(sender, knowledge.message("channel_not_kept")))

@@ -325,25 +325,25 @@ class WeChatInput(InputChannel):
                 if chosen is not None:
                     metadata["wechat_choice"] = {"number": chosen.number, "title": chosen.title}
                     text = chosen.payload
-            from bot.stores import store_failures
+            from bot.stores import watched_turn
 
             collector = CollectingOutputChannel()
             failed = False
-            failures = store_failures()
-            try:
-                await on_new_message(UserMessage(text, collector, sender_id=conversation_id(CHANNEL_NAME, openid),
-                                                 input_channel=CHANNEL_NAME, metadata=metadata))
-            except Exception as exc:  # the user still deserves an answer; never crash the task
-                failed = True
-                logger.error(
-                    "wechat.turn.failed user=%s error=%s",
-                    mask_openid(openid),
-                    type(exc).__name__,
-                    exc_info=logger.isEnabledFor(logging.DEBUG),
-                )
+            with watched_turn() as turn:
+                try:
+                    await on_new_message(UserMessage(text, collector, sender_id=conversation_id(CHANNEL_NAME, openid),
+                                                     input_channel=CHANNEL_NAME, metadata=metadata))
+                except Exception as exc:  # the user still deserves an answer; never crash the task
+                    failed = True
+                    logger.error(
+                        "wechat.turn.failed user=%s error=%s",
+                        mask_openid(openid),
+                        type(exc).__name__,
+                        exc_info=logger.isEnabledFor(logging.DEBUG),
+                    )
             # A tracker store failure during the turn: the conversation was not read or kept, the reply (and its
             # choices) came from a blank one and is replaced by an apology that says so.
-            not_kept = store_failures() > failures
+            not_kept = turn.store_failed
             rendered = render_turn([] if not_kept else collector.messages, max_messages=incoming.quota)
             payloads = rendered.payloads
             if not_kept:

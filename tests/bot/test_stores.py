@@ -128,6 +128,20 @@ async def test_failure_is_logged_at_error_without_personal_data(
     assert snapshot["status"] == "failing" and snapshot["failures"] == 1 and snapshot["last_operation"] == "save"
 
 
+async def test_a_failed_call_marks_the_turn_being_handled_and_no_other(store: ObservedSQLTrackerStore) -> None:
+    """Inside a watched turn a failing call marks that turn; a turn that only succeeds, or one outside, is unmarked."""
+    from bot.stores import watched_turn
+
+    with watched_turn() as kept:
+        await store.save(tracker_with("carol", "你好"))
+    break_store(store)
+    with watched_turn() as lost, pytest.raises(TrackerStoreUnavailable):
+        await store.save(tracker_with("carol", "确认提交"))
+    with pytest.raises(TrackerStoreUnavailable):
+        await store.save(tracker_with("carol", "确认提交"))  # no turn watched: nothing to mark, nothing raised by it
+    assert not kept.store_failed and lost.store_failed
+
+
 async def test_fail_safe_wrapper_no_longer_hides_the_failure(
     store: ObservedSQLTrackerStore, caplog: pytest.LogCaptureFixture
 ) -> None:

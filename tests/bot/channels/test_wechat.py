@@ -582,13 +582,9 @@ def test_parse_body_flattens_xml_and_json() -> None:
     assert root.find("A").text == "<b>&"
 
 
-async def test_a_turn_the_tracker_store_could_not_keep_gets_the_not_kept_apology(
-        harness: ChannelHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_turn_the_tracker_store_could_not_keep_gets_the_not_kept_apology(harness: ChannelHarness) -> None:
     """The store failed during the turn: the reply Rasa made from a blank conversation is not sent; the apology is."""
-    import bot.stores as stores
-
-    counts = iter([7, 8])
-    monkeypatch.setattr(stores, "store_failures", lambda: next(counts))
+    harness.rasa.store_fails = True
     await harness.post(as_json(push("确认提交")))
     await harness.channel.wait_idle()
     assert [s.content for s in harness.recorder.delivered(OPENID)] == [knowledge.message("channel_not_kept")]

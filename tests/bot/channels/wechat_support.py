@@ -12,6 +12,7 @@ from rasa.core.channels.channel import UserMessage
 
 from bot.channels.wechat import WeChatInput
 from bot.channels.wechat_crypto import sign
+from bot.stores import mark_store_failure
 from tests.fakes.wechat_api_server import FakeWeChatRecorder
 
 TOKEN = "AAAAA"  # the token of WeChat's official URL-verification vector
@@ -36,12 +37,15 @@ class FakeRasa:
     received: List[UserMessage] = field(default_factory=list)
     gate: Optional[asyncio.Event] = None
     fail_with: Optional[Exception] = None
+    store_fails: bool = False  # a tracker store call fails during the turn (Rasa's fail-safe store then goes on)
 
     async def __call__(self, message: UserMessage) -> None:
         """Record the message, optionally wait on the gate, then dispatch the scripted responses."""
         self.received.append(message)
         if self.gate is not None:
             await self.gate.wait()
+        if self.store_fails:
+            mark_store_failure()  # what the observed tracker store does when a call fails
         if self.fail_with is not None:
             raise self.fail_with
         for response in self.script.get(message.text or "", self.default):

@@ -1,0 +1,104 @@
+"""The workspace's staff pages (server-rendered, no JavaScript): the inbox of unanswered questions and the drafts
+of new answers. Every decision is audited with the signed-in account."""
+from __future__ import annotations
+
+from typing import Any, List
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
+
+from backend import audit, inbox
+from backend.accounts import Staff
+from backend.errors import ApiError
+from backend.routes.staff import _int, current_staff, render
+from backend.service import PAGE_SIZE
+from backend.workspace_views import draft_view, event_view, group_view
+from reissue.knowledge import faq_entries, message
+
+router = APIRouter(include_in_schema=False)
+ORDER_LABELS = {"frequent": "最常问的在前", "recent": "最新的在前"}
+
+
+def error_text(error: ApiError) -> str:
+    """The error's message with its field messages, for the page."""
+    return "；".join([error.message, *error.fields.values()]) if error.fields else error.message
+
+
+async def _inbox(request: Request, staff: Staff, status_code: int = 200, error: str = "",
+                 notice: str = "") -> HTMLResponse:
+    """Render one page of the grouped inbox with the decision form of each group."""
+    params = request.query_params
+    order = params.get("order") or "frequent"
+    order = order if order in ORDER_LABELS else "frequent"
+    page = _int(params.get("page"), 1, 1, 1000)
+    factory = request.app.state.factory
+    found = await run_in_threadpool(inbox.groups, factory, order)
+    events = await run_in_threadpool(audit.recent, factory, 10)
+    start = (page - 1) * PAGE_SIZE
+    return render("inbox.html", status_code=status_code, title="未答问题", staff=staff,
+                  groups=[group_view(g) for g in found[start:start + PAGE_SIZE]], total=len(found),
+                  open_questions=sum(g.count for g in found), page=page,
+                  pages=max(1, -(-len(found) // PAGE_SIZE)), order=order, orders=ORDER_LABELS,
+                  faqs={key: entry.title for key, entry in faq_entries().items()},
+                  events=[event_view(e) for e in events], error=error, notice=notice)
+
+
+@router.get("/staff/inbox", response_class=HTMLResponse)
+async def staff_inbox(request: Request, staff: Staff = Depends(current_staff)) -> HTMLResponse:
+    """The open unanswered questions in groups."""
+    return await _inbox(request, staff)
+
+
+def _ids(values: List[Any]) -> List[int]:
+    """The question ids posted by a group's form (anything else dropped)."""
+    return [int(value) for value in values if str(value).isdigit() and 0 < int(value) < 2**31][:inbox.MAX_GROUP]
+
+
+@router.post("/staff/inbox/review", response_class=HTMLResponse)
+async def staff_review(request: Request, staff: Staff = Depends(current_staff)) -> HTMLResponse:
+    """Apply the decision chosen for one group as the signed-in account; errors come back on the same page."""
+    form = await request.form()
+    ids = _ids(form.getlist("ids"))
+    action = str(form.get("action") or "")[:16]
+    faq_key = str(form.get("faq_key") or "")[:64]
+    authority = str(form.get("authority") or "")[:200]
+    if not ids or action not in inbox.ACTIONS:
+        return await _inbox(request, staff, status_code=422, error=message("workspace_questions_gone"))
+    try:
+        count = await run_in_threadpool(inbox.review, request.app.state.factory, ids, action, staff.username,
+                                        faq_key, authority)
+    except ApiError as error:
+        return await _inbox(request, staff, status_code=error.status_code, error=error_text(error))
+    return await _inbox(request, staff, notice=message("workspace_reviewed", count=count,
+                                                       action=inbox.action_label(action, faq_key, authority)))
+
+
+async def _drafts(request: Request, staff: Staff, status_code: int = 200, error: str = "",
+                  notice: str = "") -> HTMLResponse:
+    """Render every draft with its form."""
+    rows = await run_in_threadpool(inbox.drafts, request.app.state.factory)
+    return render("drafts.html", status_code=status_code, title="新答复草稿", staff=staff,
+                  items=[draft_view(d) for d in rows], error=error, notice=notice)
+
+
+@router.get("/staff/drafts", response_class=HTMLResponse)
+async def staff_drafts(request: Request, staff: Staff = Depends(current_staff)) -> HTMLResponse:
+    """The drafts of new answers."""
+    return await _drafts(request, staff)
+
+
+@router.post("/staff/drafts/{draft_id}", response_class=HTMLResponse)
+async def staff_save_draft(request: Request, draft_id: int = Path(..., ge=1, le=2**31 - 1),
+                           staff: Staff = Depends(current_staff)) -> HTMLResponse:
+    """Save a draft, or publish it (which needs its answer and its source)."""
+    form = await request.form()
+    publish = form.get("publish") == "1"
+    try:
+        await run_in_threadpool(inbox.save_draft, request.app.state.factory, draft_id,
+                                str(form.get("answer") or "")[:2000], str(form.get("source") or "")[:500],
+                                staff.username, publish)
+    except ApiError as error:
+        return await _drafts(request, staff, status_code=error.status_code, error=error_text(error))
+    return await _drafts(request, staff,
+                         notice=message("workspace_draft_published" if publish else "workspace_draft_saved"))

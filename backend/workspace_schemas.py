@@ -1,0 +1,82 @@
+"""Request and response bodies of the workspace API (pydantic v1, like backend/schemas.py)."""
+from __future__ import annotations
+
+from typing import List, Optional
+
+from pydantic import conint, conlist, constr
+from typing_extensions import Literal
+
+from backend.schemas import ApiModel
+
+
+class GuessShare(ApiModel):
+    """A label the assistant guessed for a group, with its mean confidence."""
+
+    label: str
+    confidence: float
+
+
+class UnansweredGroup(ApiModel):
+    """Near-identical open questions: ids, count, first and last seen, samples, kinds, channels, top guesses."""
+
+    ids: List[int]
+    count: int
+    first_seen: str
+    last_seen: str
+    samples: List[str]
+    kinds: List[str]
+    channels: List[str]
+    top_guesses: List[GuessShare]
+
+
+class UnansweredGroupList(ApiModel):
+    """One page of groups."""
+
+    items: List[UnansweredGroup]
+    total: int
+    open_questions: int
+    page: int
+    page_size: int
+
+
+class ReviewIn(ApiModel):
+    """A decision about the questions of one group."""
+
+    question_ids: conlist(conint(strict=True, ge=1), min_items=1, max_items=500)
+    action: Literal["map", "new_answer", "out_of_scope", "dismiss"]
+    faq_key: constr(strict=True, max_length=64) = ""
+    authority: constr(strict=True, max_length=200) = ""
+
+
+class ReviewDone(ApiModel):
+    """How many questions the decision covered."""
+
+    reviewed: int
+
+
+class DraftIn(ApiModel):
+    """A draft's answer and source; `publish` asks to publish it (needs both)."""
+
+    answer: constr(strict=True, max_length=2000) = ""
+    source: constr(strict=True, max_length=500) = ""
+    publish: bool = False
+
+
+class DraftItem(ApiModel):
+    """A draft of a new answer."""
+
+    id: int
+    question: str
+    answer: Optional[str]
+    source: Optional[str]
+    status: str
+    created_by: str
+    created_at: str
+    updated_by: str
+    updated_at: str
+
+
+class DraftList(ApiModel):
+    """Every draft, unpublished first."""
+
+    items: List[DraftItem]

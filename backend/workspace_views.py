@@ -1,0 +1,43 @@
+"""Pure conversions from workspace rows and groups to response bodies (masked data only)."""
+from __future__ import annotations
+
+from typing import Any, Dict
+
+from backend.numbering import to_local_iso
+from backend.workspace_models import KnowledgeDraft, WorkspaceEvent
+from reissue.answering.grouping import Group
+
+
+def group_view(group: Group) -> Dict[str, Any]:
+    """One group of near-identical unanswered questions."""
+    return {
+        "ids": group.ids,
+        "count": group.count,
+        "first_seen": to_local_iso(group.first_seen),
+        "last_seen": to_local_iso(group.last_seen),
+        "samples": group.samples,
+        "kinds": group.kinds,
+        "channels": group.channels,
+        "top_guesses": [{"label": label, "confidence": confidence} for label, confidence in group.top_guesses],
+    }
+
+
+def draft_view(draft: KnowledgeDraft) -> Dict[str, Any]:
+    """One draft of a new answer."""
+    return {
+        "id": draft.id,
+        "question": draft.question,
+        "answer": draft.answer,
+        "source": draft.source,
+        "status": draft.status,
+        "created_by": draft.created_by,
+        "created_at": to_local_iso(draft.created_at),
+        "updated_by": draft.updated_by,
+        "updated_at": to_local_iso(draft.updated_at),
+    }
+
+
+def event_view(event: WorkspaceEvent) -> Dict[str, Any]:
+    """One audit row."""
+    return {"at": to_local_iso(event.at), "actor": event.actor, "action": event.action, "subject": event.subject,
+            "detail": event.detail or ""}

@@ -1,0 +1,119 @@
+"""The workspace API: the grouped inbox, decisions about a group (audited as staff-token), drafts."""
+from __future__ import annotations
+
+from typing import Dict, List
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from backend.workspace_models import QuestionReview, ReviewedExample, WorkspaceEvent
+from tests.backend.backend_helpers import BOT, STAFF
+
+
+def ask(client: TestClient, text: str, kind: str = "abstain", channel: str = "web",
+        guesses: List[Dict[str, object]] = ()) -> int:
+    """Record one unanswered question as the bot does; its id."""
+    response = client.post("/api/v1/unanswered", headers=BOT,
+                           json={"text": text, "kind": kind, "channel": channel, "guesses": list(guesses)})
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def groups(client: TestClient, **params: str) -> Dict[str, object]:
+    """The grouped inbox."""
+    response = client.get("/api/v1/unanswered/groups", headers=STAFF, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.fixture
+def asked(client: TestClient) -> Dict[str, List[int]]:
+    """Three wordings of one question, a question with an ID number, and one other question."""
+    fee = [ask(client, "补办证书要交钱吗", guesses=[{"label": "faq/fee", "confidence": 0.4}]),
+           ask(client, "补办证书要交钱吗？", channel="wechat"),
+           ask(client, "補辦證書要交錢嗎", guesses=[{"label": "faq/fee", "confidence": 0.2}])]
+    own = [ask(client, "我身份证370102199001011234查一下进度")]
+    hall = [ask(client, "周六大厅开门吗", kind="fallback")]
+    return {"fee": fee, "own": own, "hall": hall}
+
+
+def test_near_identical_questions_are_one_group_with_count_dates_samples_and_guesses(client, asked):
+    body = groups(client)
+    assert body["total"] == 3 and body["open_questions"] == 5
+    assert [g["ids"] for g in body["items"]] == [asked["fee"], asked["hall"], asked["own"]]
+    first = body["items"][0]
+    assert first["count"] == 3 and first["first_seen"] <= first["last_seen"]
+    assert first["samples"] == ["補辦證書要交錢嗎", "补办证书要交钱吗？", "补办证书要交钱吗"]
+    assert first["top_guesses"] == [{"label": "faq/fee", "confidence": 0.3}]
+    assert first["channels"] == ["web", "wechat"]
+    assert "370102199001011234" not in str(body) and "1234" in body["items"][2]["samples"][0]
+    flat = client.get("/api/v1/unanswered", headers=STAFF).json()
+    assert flat["total"] == 5 and len(flat["items"]) == 5
+
+
+def test_recent_order_puts_the_newest_group_first(client, asked):
+    assert [g["ids"] for g in groups(client, order="recent")["items"]] == [asked["hall"], asked["own"], asked["fee"]]
+
+
+def test_mapping_a_group_makes_reviewed_examples_and_is_audited(client, app, asked):
+    group = groups(client)["items"][0]
+    answer = client.post("/api/v1/unanswered/reviews", headers=STAFF,
+                         json={"question_ids": group["ids"], "action": "map", "faq_key": "fee"})
+    assert answer.status_code == 200 and answer.json() == {"reviewed": group["count"]}
+    assert groups(client)["open_questions"] == 5 - group["count"]
+    with app.state.factory() as session:
+        examples = session.execute(select(ReviewedExample)).scalars().all()
+        event = session.execute(select(WorkspaceEvent)).scalar_one()
+    assert {e.faq_key for e in examples} == {"fee"} and all(e.actor == "staff-token" for e in examples)
+    assert event.actor == "staff-token" and event.action == "unanswered_map"
+    again = client.post("/api/v1/unanswered/reviews", headers=STAFF,
+                        json={"question_ids": group["ids"], "action": "dismiss"})
+    assert again.status_code == 409 and again.json()["error"] == "conflict"
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"action": "map", "faq_key": "no_such_key"}, "faq_key"),
+    ({"action": "out_of_scope", "authority": "  "}, "authority"),
+    ({"action": "promote"}, "action"),
+])
+def test_a_wrong_decision_is_a_422_naming_the_field(client, asked, body, field):
+    response = client.post("/api/v1/unanswered/reviews", headers=STAFF,
+                           json={"question_ids": asked["hall"], **body})
+    assert response.status_code == 422 and field in response.json()["fields"]
+    assert groups(client)["open_questions"] == 5
+
+
+def test_unknown_questions_are_a_409_and_the_bot_may_not_decide(client, asked):
+    assert client.post("/api/v1/unanswered/reviews", headers=STAFF,
+                       json={"question_ids": [999999], "action": "dismiss"}).status_code == 409
+    assert client.post("/api/v1/unanswered/reviews", headers=BOT,
+                       json={"question_ids": asked["hall"], "action": "dismiss"}).status_code == 403
+    assert client.get("/api/v1/unanswered/groups", headers=BOT).status_code == 403
+    assert client.get("/api/v1/unanswered/groups").status_code == 401
+    assert client.get("/api/v1/unanswered/groups", headers=STAFF, params={"order": "x"}).status_code == 422
+
+
+def test_out_of_scope_keeps_the_authority(client, app, asked):
+    response = client.post("/api/v1/unanswered/reviews", headers=STAFF,
+                           json={"question_ids": asked["hall"], "action": "out_of_scope", "authority": "市政务服务中心"})
+    assert response.status_code == 200
+    with app.state.factory() as session:
+        review = session.execute(select(QuestionReview)).scalar_one()
+    assert (review.action, review.authority, review.actor) == ("out_of_scope", "市政务服务中心", "staff-token")
+
+
+def test_a_new_answer_draft_is_published_only_with_its_source(client, asked):
+    assert client.post("/api/v1/unanswered/reviews", headers=STAFF,
+                       json={"question_ids": asked["hall"], "action": "new_answer"}).status_code == 200
+    draft = client.get("/api/v1/drafts", headers=STAFF).json()["items"][0]
+    assert draft["question"] == "周六大厅开门吗" and draft["status"] == "draft" and draft["created_by"] == "staff-token"
+    url = f"/api/v1/drafts/{draft['id']}"
+    refused = client.post(url, headers=STAFF, json={"answer": "周六不开门。", "publish": True})
+    assert refused.status_code == 422 and "source" in refused.json()["fields"]
+    assert client.post(url, headers=STAFF, json={"source": "办事指南·办理地点", "publish": True}).status_code == 422
+    published = client.post(url, headers=STAFF,
+                            json={"answer": "周六不开门。", "source": "办事指南·办理地点", "publish": True})
+    assert published.status_code == 200 and published.json()["status"] == "published"
+    assert client.post(url, headers=STAFF, json={"answer": "改一下"}).status_code == 409
+    assert client.post("/api/v1/drafts/424242", headers=STAFF, json={"answer": "x"}).status_code == 404

@@ -1,0 +1,94 @@
+"""The workspace's staff pages: the inbox and its decisions as the signed-in account, the drafts."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from backend import accounts
+from backend.workspace_models import QuestionReview, WorkspaceEvent
+from reissue.knowledge import message
+from tests.backend.backend_helpers import BOT
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def staff(client: TestClient, app) -> TestClient:
+    """The test client signed in as the reviewer `zhao`."""
+    accounts.create_account(app.state.factory, "zhao", PASSWORD, accounts.REVIEWER)
+    response = client.post("/staff/login", data={"username": "zhao", "password": PASSWORD}, follow_redirects=False)
+    assert response.status_code == 303
+    return client
+
+
+def ask(client: TestClient, text: str) -> int:
+    """Record one unanswered question as the bot does."""
+    response = client.post("/api/v1/unanswered", headers=BOT, json={"text": text, "kind": "abstain", "channel": "web"})
+    assert response.status_code == 201
+    return response.json()["id"]
+
+
+def test_visitors_go_to_the_login_form(client):
+    for path in ("/staff/inbox", "/staff/drafts"):
+        assert client.get(path, follow_redirects=False).status_code == 303
+    assert client.post("/staff/inbox/review", data={"ids": "1", "action": "dismiss"},
+                       follow_redirects=False).status_code == 303
+
+
+def test_the_inbox_shows_groups_escaped_with_their_forms(staff):
+    ids = [ask(staff, "能邮寄到家吗<script>"), ask(staff, "能邮寄到家吗<script>？")]
+    page = staff.get("/staff/inbox")
+    assert page.status_code == 200 and "<script>" not in page.text and "能邮寄到家吗&lt;script&gt;" in page.text
+    assert "共 2 次" in page.text and "未答问题 <kbd>Alt+I</kbd>" in page.text
+    assert re.findall(r'name="ids" value="(\d+)"', page.text) == [str(i) for i in ids]
+    assert 'value="fee"' in page.text
+
+
+def test_a_decision_on_the_page_is_audited_with_the_signed_in_account(staff, app):
+    ids = [ask(staff, "周六大厅开门吗"), ask(staff, "周六大厅开门吗?")]
+    done = staff.post("/staff/inbox/review", data={"ids": [str(i) for i in ids], "action": "out_of_scope",
+                                                   "authority": "当地政务服务中心"})
+    assert done.status_code == 200
+    assert message("workspace_reviewed", count=2, action="不属于本事项，去当地政务服务中心") in done.text
+    assert "没有待处理的问题。" in done.text
+    with app.state.factory() as session:
+        reviews = session.execute(select(QuestionReview)).scalars().all()
+        event = session.execute(select(WorkspaceEvent)).scalar_one()
+    assert {r.actor for r in reviews} == {"zhao"} and event.actor == "zhao"
+    again = staff.post("/staff/inbox/review", data={"ids": [str(i) for i in ids], "action": "dismiss"})
+    assert again.status_code == 409 and message("workspace_questions_gone") in again.text
+
+
+def test_a_wrong_decision_comes_back_on_the_page(staff):
+    ids = [ask(staff, "周六大厅开门吗")]
+    missing = staff.post("/staff/inbox/review", data={"ids": str(ids[0]), "action": "map", "faq_key": ""})
+    assert missing.status_code == 422 and "常见问题，请从列表里选一个" in missing.text
+    assert staff.post("/staff/inbox/review", data={"ids": "x", "action": "dismiss"}).status_code == 422
+
+
+def test_a_draft_is_published_from_the_page_only_with_a_source(staff, app):
+    ids = [ask(staff, "周六大厅开门吗")]
+    assert staff.post("/staff/inbox/review", data={"ids": str(ids[0]), "action": "new_answer"}).status_code == 200
+    page = staff.get("/staff/drafts")
+    number = re.search(r'action="/staff/drafts/(\d+)"', page.text).group(1)
+    refused = staff.post(f"/staff/drafts/{number}", data={"answer": "周六不开门。", "publish": "1"})
+    assert refused.status_code == 422 and message("workspace_draft_needs_source") in refused.text
+    saved = staff.post(f"/staff/drafts/{number}", data={"answer": "周六不开门。", "publish": "0"})
+    assert saved.status_code == 200 and message("workspace_draft_saved") in saved.text
+    published = staff.post(f"/staff/drafts/{number}", data={"answer": "周六不开门。", "source": "办事指南·办理时间",
+                                                            "publish": "1"})
+    assert published.status_code == 200 and "已发布" in published.text and "办事指南·办理时间" in published.text
+    with app.state.factory() as session:
+        actions = [e.action for e in session.execute(select(WorkspaceEvent).order_by(WorkspaceEvent.id)).scalars()]
+        actors = {e.actor for e in session.execute(select(WorkspaceEvent)).scalars()}
+    assert actions == ["unanswered_new_answer", "draft_save", "draft_publish"] and actors == {"zhao"}
+
+
+def test_a_post_from_another_origin_is_refused(staff):
+    ids = [ask(staff, "周六大厅开门吗")]
+    response = staff.post("/staff/inbox/review", data={"ids": str(ids[0]), "action": "dismiss"},
+                          headers={"Origin": "http://evil.test"})
+    assert response.status_code == 403

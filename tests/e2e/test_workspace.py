@@ -1,0 +1,123 @@
+"""The staff workspace against the real stack: a question the assistant cannot answer, sent through the REST
+channel, reaches the grouped inbox masked, and staff decide about it in the real browser as their own account."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Tuple
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.e2e.test_web_widget import CHROMIUM, CHROMIUM_ARGS, REPLY_TIMEOUT_MS
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "workspace"
+STAFF_USER = "workspace-reviewer"
+STAFF_PASSWORD = "workspace-password-" + uuid.uuid4().hex[:8]
+INBOX_WAIT_S = 60
+
+
+@pytest.fixture(scope="module")
+def staff_account(stack) -> Tuple[str, str]:
+    """A reviewer account made with the real command line."""
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env["REISSUE_VAR_DIR"] = str(stack.var_dir)
+    done = subprocess.run(
+        [sys.executable, "-m", "backend", "accounts", "create", STAFF_USER, "--role", "reviewer"],
+        input=STAFF_PASSWORD + "\n", capture_output=True, text=True, cwd=ROOT, env=env, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return STAFF_USER, STAFF_PASSWORD
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Debian Chromium for the module."""
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def staff_get(stack, path: str, **params: str) -> Dict[str, Any]:
+    """One staff API read."""
+    response = requests.get(f"{stack.backend_url}{path}", params=params, timeout=30,
+                            headers={"Authorization": f"Bearer {stack.staff_token}"})
+    response.raise_for_status()
+    return response.json()
+
+
+def groups_with(stack, word: str) -> List[Dict[str, Any]]:
+    """The open groups whose samples mention `word`, polled until one appears (at most INBOX_WAIT_S)."""
+    deadline = time.monotonic() + INBOX_WAIT_S
+    while True:
+        found = [g for g in staff_get(stack, "/api/v1/unanswered/groups", order="recent")["items"]
+                 if any(word in sample for sample in g["samples"])]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(1)
+
+
+def sign_in(page: Page, backend_url: str, user: Tuple[str, str]) -> None:
+    """Sign in to the staff page with the form."""
+    page.goto(backend_url + "/staff")
+    page.get_by_label("账号").fill(user[0])
+    page.get_by_label("密码").fill(user[1])
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("heading", name="申请检索")).to_be_visible()
+
+
+def test_an_unanswerable_question_reaches_the_inbox_masked_and_staff_decide_in_the_browser(
+        stack, browser: Browser, staff_account: Tuple[str, str]) -> None:
+    phone = "13912345678"
+    for sender, text in ((f"ws-{uuid.uuid4().hex[:8]}", f"补发的证书能印成盲文版的吗？我电话{phone}"),
+                         (f"ws-{uuid.uuid4().hex[:8]}", "补发的证书能不能印成盲文版的")):
+        assert "指南里没有写到" in stack.texts(sender, text)
+    found = groups_with(stack, "盲文版")
+    assert len(found) == 1 and found[0]["count"] == 2, found
+    group = found[0]
+    assert phone not in str(group) and "5678" in str(group["samples"])
+    assert set(group["kinds"]) == {"abstain"} and group["channels"] == ["rest"]
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    context.set_default_timeout(REPLY_TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        sign_in(page, stack.backend_url, staff_account)
+        page.get_by_role("link", name="未答问题").click()
+        section = page.locator("section.group").filter(has_text="盲文版").first
+        expect(section).to_contain_text("共 2 次")
+        assert phone not in page.content()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "inbox.png"), full_page=True)
+        section.get_by_label("处理方式").select_option("new_answer")
+        section.get_by_role("button", name="提交").click()
+        expect(page.get_by_role("status")).to_contain_text("已处理 2 条问题：需要新答复")
+        expect(page.locator("table").last).to_contain_text(STAFF_USER)
+        page.get_by_role("link", name="新答复草稿").click()
+        draft = page.locator("section").filter(has_text="盲文版").first
+        draft.get_by_label("答复").fill("补发的证书只有统一格式的纸质版，暂时没有盲文版。")
+        draft.get_by_role("button", name="发布").click()
+        expect(page.get_by_role("alert")).to_contain_text("来源")
+        draft = page.locator("section").filter(has_text="盲文版").first
+        draft.get_by_label("答复").fill("补发的证书只有统一格式的纸质版，暂时没有盲文版。")
+        draft.get_by_label("来源（办事指南的哪一部分、哪个文件）").fill("办事指南·结果名称")
+        draft.get_by_role("button", name="发布").click()
+        expect(page.get_by_role("status")).to_contain_text("草稿已发布")
+    finally:
+        context.close()
+    assert not groups_with_now(stack, "盲文版")
+    drafts = [d for d in staff_get(stack, "/api/v1/drafts")["items"] if "盲文版" in d["question"]]
+    assert [(d["status"], d["updated_by"], d["source"]) for d in drafts] == [("published", STAFF_USER, "办事指南·结果名称")]
+
+
+def groups_with_now(stack, word: str) -> List[Dict[str, Any]]:
+    """The open groups whose samples mention `word`, right now."""
+    return [g for g in staff_get(stack, "/api/v1/unanswered/groups")["items"]
+            if any(word in sample for sample in g["samples"])]

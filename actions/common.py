@@ -14,7 +14,7 @@ from reissue.parsing.text import normalise, to_simplified
 
 logger = logging.getLogger(__name__)
 
-UPLOAD_CHANNELS = {"web"}
+UPLOAD_CHANNELS = {"web", "wechat"}  # the widget's upload card; a WeChat image message
 
 
 def latest_text(tracker: Tracker) -> Text:

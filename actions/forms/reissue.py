@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import can_upload_photo, fail_safe, first_entity
+from actions.common import can_upload_photo, channel_of, fail_safe, first_entity
 from actions.forms.base import QUESTION, ChineseFormValidationAction, Field
 from actions.wiring import backend_client
 from reissue import clock, knowledge
@@ -205,11 +205,17 @@ def find_photo_ref(text: Text, tracker: Tracker) -> Optional[Text]:
     return photo_ref_in(text)
 
 
+def photo_message(key: Text, tracker: Tracker, **values: Any) -> Text:
+    """A photo prompt in the words of the user's front end (WeChat: send an image; the widget: the upload card)."""
+    wechat = f"{key}_wechat"
+    return knowledge.message(wechat if channel_of(tracker) == "wechat" else key, **values)
+
+
 async def parse_photo(text: Text, tracker: Tracker) -> Parsed:
     """Fetch the uploaded photo from the backend and check it against the guide's rules."""
     ref = find_photo_ref(text, tracker)
     if not ref:
-        return Parsed.failure("photo", knowledge.message("form_error_photo"))
+        return Parsed.failure("photo", photo_message("form_error_photo", tracker))
     data = await backend_client().fetch_photo(ref)
     if data is None:
         return Parsed.failure("photo_missing", knowledge.message("form_error_photo_missing"))
@@ -358,7 +364,7 @@ class ActionAskLevel(Action):
 
 
 class ActionAskPhotoRef(Action):
-    """Asks for the electronic photo (web widget: an upload control)."""
+    """Asks for the electronic photo (web widget: an upload control; WeChat: an image message)."""
 
     def name(self) -> Text:
         """The action name."""
@@ -368,7 +374,7 @@ class ActionAskPhotoRef(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         """Ask for the upload with the photo rules."""
         dispatcher.utter_message(
-            text=knowledge.message("form_ask_photo", rules=knowledge.message("photo_rules")),
+            text=photo_message("form_ask_photo", tracker, rules=knowledge.message("photo_rules")),
             json_message={"type": "photo_upload"},
         )
         return []

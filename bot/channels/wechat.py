@@ -3,7 +3,8 @@
 A push is taken only when it is authentic, fresh and new: the signature is right; its timestamp is within
 five minutes of this server's clock; with an EncodingAESKey configured it is sealed (a plaintext push is
 refused); and its (timestamp, nonce, signature) has not already carried another push. Its conversation is
-`wechat:<openid>` and its channel `wechat`, both decided here.
+`wechat:<openid>` and its channel `wechat`, both decided here. An image is the photo when the form asks for one
+(`wechat_media`); any other time it is answered with a polite word and never reaches the model.
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from bot.channels.wechat_crypto import (
     MessageCrypto,
     check_signature,
 )
+from bot.channels.wechat_media import PhotoIntake, photo_requested
 from bot.channels.wechat_render import Choice, is_handoff_request, render_turn, resolve_choice
 from bot.channels.wechat_state import MemoryWeChatState, RedisWeChatState
 from reissue import knowledge
@@ -236,6 +238,7 @@ class WeChatInput(InputChannel):
         secret: str = "",
         api_base: str = "https://api.weixin.qq.com",
         api_client: Optional[WeChatApiClient] = None,
+        photo_intake: Optional[PhotoIntake] = None,
         cache_dir: Optional[Path] = None,
         dedupe_ttl_s: float = 600.0,
         choice_ttl_s: float = 6 * 3600.0,
@@ -252,6 +255,7 @@ class WeChatInput(InputChannel):
         keys = [k for k in (aes_key, aes_key_previous) if k]
         self.crypto: Optional[MessageCrypto] = MessageCrypto(token, keys, appid) if keys else None
         self._api = api_client
+        self._photos = photo_intake
         self._cache_dir = cache_dir
         # A used request is remembered for as long as its timestamp could still pass the freshness check.
         request_ttl_s = 2 * MAX_CLOCK_SKEW_S
@@ -275,6 +279,13 @@ class WeChatInput(InputChannel):
             self._api = WeChatApiClient(self.appid, self.secret, self.api_base, self._cache_dir or settings.var_dir,
                                         policy=policy)
         return self._api
+
+    @property
+    def photos(self) -> PhotoIntake:
+        """Return the photo intake (media download, backend upload), created on first use."""
+        if self._photos is None:
+            self._photos = PhotoIntake(self.api, get_settings().backend_url)
+        return self._photos
 
     async def remembered_choices(self, openid: str) -> Optional[List[Choice]]:
         """Return the numbered choices last offered to `openid`, if still remembered."""
@@ -314,11 +325,53 @@ class WeChatInput(InputChannel):
             if entry[1] == 0:
                 self._locks.pop(openid, None)
 
-    async def _handle_turn(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], incoming: Incoming) -> None:
+    async def _photo_text(self, incoming: Incoming, tracker_store: Any) -> Optional[str]:
+        """For an image: the text the form receives (the uploaded photo's reference), or None once the user has been
+        told why not (no photo asked for, not received, refused by the backend)."""
+        openid = incoming.openid
+        try:
+            wanted = await photo_requested(tracker_store, conversation_id(CHANNEL_NAME, openid))
+        except Exception as exc:  # noqa: BLE001 - the tracker store is down: the user is asked to send it again
+            logger.warning("wechat.photo.state_unknown user=%s error=%s", mask_openid(openid), type(exc).__name__)
+            await self._deliver(openid, [knowledge.message("channel_wechat_photo_not_received")], incoming.kind)
+            return None
+        if not wanted:
+            await self._deliver(openid, [knowledge.message("channel_wechat_photo_unexpected")], incoming.kind)
+            return None
+        outcome = await self.photos.take(str(incoming.metadata.get("media_id") or ""))
+        logger.info("wechat.photo user=%s uploaded=%s", mask_openid(openid), outcome.text is not None)
+        if outcome.text is None:
+            await self._deliver(openid, [outcome.reply or knowledge.message("channel_wechat_photo_not_received")],
+                                incoming.kind)
+        return outcome.text
+
+    async def _deliver(self, openid: str, texts: List[str], kind: str) -> None:
+        """Send the channel's own replies (not from a Rasa turn) as text messages."""
+        await self._send_all(openid, [{"msgtype": "text", "text": {"content": text}} for text in texts], kind)
+
+    async def _send_all(self, openid: str, payloads: List[Dict[str, Any]], kind: str) -> None:
+        """Send payloads in order through the send API, logging any WeChat never accepted."""
+        sent = 0
+        for payload in payloads:
+            result = await self.api.send_message(openid, payload)
+            sent += int(result.ok)
+            if not result.ok:
+                log_undelivered(openid, payload, result)
+        logger.info("wechat.turn.done user=%s kind=%s messages=%d sent=%d", mask_openid(openid), kind, len(payloads),
+                    sent)
+
+    async def _handle_turn(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]], incoming: Incoming, tracker_store: Any = None
+    ) -> None:
         """Run one turn through Rasa and send its merged reply through the send API."""
         openid = incoming.openid
         async with self._user_lock(openid):
             text = incoming.text
+            if incoming.kind == "image":
+                photo_text = await self._photo_text(incoming, tracker_store)
+                if photo_text is None:
+                    return
+                text = photo_text
             metadata = with_channel(incoming.metadata, CHANNEL_NAME)
             if incoming.kind == "text":
                 chosen = resolve_choice(text, await self.state.choices(openid) or [])
@@ -357,19 +410,7 @@ class WeChatInput(InputChannel):
                 await self.state.forget_choices(openid)
             if rendered.truncated:
                 logger.warning("wechat.turn.truncated user=%s", mask_openid(openid))
-            sent = 0
-            for payload in payloads:
-                result = await self.api.send_message(openid, payload)
-                sent += int(result.ok)
-                if not result.ok:
-                    log_undelivered(openid, payload, result)
-            logger.info(
-                "wechat.turn.done user=%s kind=%s messages=%d sent=%d",
-                mask_openid(openid),
-                incoming.kind,
-                len(payloads),
-                sent,
-            )
+            await self._send_all(openid, payloads, incoming.kind)
 
     def _passive_reply(
         self, fields: Dict[str, Any], fmt: str, key_index: Optional[int], nonce: str
@@ -482,7 +523,8 @@ class WeChatInput(InputChannel):
             if incoming is None:
                 logger.info("wechat.push.ignored type=%s", msg_type)
                 return response.text("success")
-            self._spawn(self._handle_turn(on_new_message, incoming))
+            agent = getattr(request.app.ctx, "agent", None)
+            self._spawn(self._handle_turn(on_new_message, incoming, getattr(agent, "tracker_store", None)))
             return response.text("success")
 
         return bp

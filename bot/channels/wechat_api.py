@@ -1,4 +1,5 @@
-"""Client of the WeChat server API: a shared, file-cached access token and the customer-service send API.
+"""Client of the WeChat server API: a shared, file-cached access token, the customer-service send API and the
+temporary-media download (the images users send).
 
 A send that fails for a passing reason (WeChat unreachable or answering 5xx, "system busy" -1, the API's
 call limits 45009/45011) is tried again with exponential backoff and jitter, attempts and total time capped
@@ -39,6 +40,7 @@ QUOTA_CODES = {
 # Worth another attempt: -1 is WeChat's "system busy" and also our "could not reach WeChat / HTTP 5xx";
 # 45009 (daily call limit, which an administrator can reset) and 45011 (calls too frequent) pass too.
 TRANSIENT_CODES = frozenset({-1, 45009, 45011})
+MEDIA_TOO_LARGE = -3  # our code: the file is larger than the caller accepts
 
 
 class WeChatApiError(Exception):
@@ -68,6 +70,20 @@ class SendResult:
     def transient(self) -> bool:
         """Return True when the same send may well succeed a little later."""
         return self.errcode in TRANSIENT_CODES
+
+
+@dataclass(frozen=True)
+class MediaResult:
+    """Outcome of a media download: the bytes and their content type, or the errcode (-1: not reachable)."""
+
+    errcode: int
+    data: bytes = b""
+    content_type: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Return True when WeChat handed over the file."""
+        return self.errcode == 0 and bool(self.data)
 
 
 @dataclass(frozen=True)
@@ -232,6 +248,52 @@ class WeChatApiClient:
         except (TypeError, ValueError):
             errcode = -1
         return SendResult(errcode, str(data.get("errmsg", "")))
+
+    def _get_media(self, token: str, media_id: str, max_bytes: int) -> MediaResult:
+        """GET one temporary media file; an errcode answer comes as JSON instead of the file."""
+        try:
+            response = self.session.get(
+                f"{self.api_base}/cgi-bin/media/get",
+                params={"access_token": token, "media_id": media_id},
+                timeout=self.timeout,
+                stream=True,
+            )
+            with contextlib.closing(response):
+                if response.status_code >= 400:
+                    return MediaResult(-1)
+                content_type = str(response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+                data = response.raw.read(max_bytes + 1, decode_content=True)
+        except (requests.RequestException, OSError) as exc:
+            logger.warning("wechat.media.failed error=%s", type(exc).__name__)
+            return MediaResult(-1)
+        if content_type in ("application/json", "text/plain"):
+            try:
+                errcode = int(json.loads(data.decode("utf-8")).get("errcode", -1))
+            except (ValueError, AttributeError, TypeError):
+                errcode = -1
+            return MediaResult(errcode or -1)
+        if len(data) > max_bytes:
+            return MediaResult(MEDIA_TOO_LARGE)
+        return MediaResult(0, data, content_type)
+
+    def fetch_media_sync(self, media_id: str, max_bytes: int) -> MediaResult:
+        """Download a temporary media file (at most `max_bytes`); re-fetch the token once when refused; never raise."""
+        try:
+            token = self.get_access_token()
+            result = self._get_media(token, media_id, max_bytes)
+            if result.errcode in TOKEN_INVALID_CODES:
+                result = self._get_media(self.get_access_token(stale_token=token), media_id, max_bytes)
+        except WeChatApiError as exc:
+            result = MediaResult(exc.errcode)
+        except OSError as exc:
+            result = MediaResult(-1, content_type=type(exc).__name__)
+        if not result.ok:
+            logger.warning("wechat.media.refused errcode=%s", result.errcode)
+        return result
+
+    async def fetch_media(self, media_id: str, max_bytes: int) -> MediaResult:
+        """Download a temporary media file from async code, in a worker thread; never raise."""
+        return await asyncio.to_thread(self.fetch_media_sync, media_id, max_bytes)
 
     def send_message_sync(self, openid: str, payload: Dict[str, Any]) -> SendResult:
         """One attempt at sending a customer-service message; re-fetch the token once on 40001/42001; never raise."""

@@ -1,4 +1,5 @@
-"""A local fake of the WeChat API server (/cgi-bin/token, /cgi-bin/message/custom/send) for tests.
+"""A local fake of the WeChat API server (/cgi-bin/token, /cgi-bin/message/custom/send, /cgi-bin/media/get) for
+tests.
 
 Usage (sync or async tests, or an end-to-end test with Rasa in another process):
 
@@ -53,6 +54,8 @@ class FakeWeChatRecorder:
     valid_tokens: List[str] = field(default_factory=list)
     send_errcodes: List[int] = field(default_factory=list)
     send_delay_s: float = 0.0
+    media: Dict[str, Tuple[bytes, str]] = field(default_factory=dict)
+    media_requests: List[Dict[str, str]] = field(default_factory=list)
     _counter: int = 0
     _cond: threading.Condition = field(default_factory=threading.Condition)
 
@@ -86,6 +89,20 @@ class FakeWeChatRecorder:
             self.sends.append(SentMessage(token, body, errcode))
             self._cond.notify_all()
             return errcode
+
+    def add_media(self, media_id: str, data: bytes, content_type: str = "image/jpeg") -> None:
+        """Hold a temporary media file (an image a user sent) under `media_id`."""
+        with self._cond:
+            self.media[media_id] = (data, content_type)
+
+    def take_media(self, query: Dict[str, str]) -> Tuple[Optional[Tuple[bytes, str]], int]:
+        """Record a media download; return the file (or None) and the errcode WeChat would answer."""
+        with self._cond:
+            self.media_requests.append(query)
+            if query.get("access_token", "") not in self.valid_tokens:
+                return None, 40001
+            found = self.media.get(query.get("media_id", ""))
+            return (found, 0) if found is not None else (None, 40007)
 
     def record_token_request(self, query: Dict[str, str]) -> None:
         """Record a token request."""
@@ -133,10 +150,27 @@ def _make_handler(recorder: FakeWeChatRecorder) -> type:
             self.end_headers()
             self.wfile.write(body)
 
+        def _media(self, query: Dict[str, str]) -> None:
+            """Answer GET /cgi-bin/media/get with the file, or a JSON errcode as WeChat does."""
+            found, errcode = recorder.take_media(query)
+            if found is None:
+                self._reply({"errcode": errcode, "errmsg": "invalid media_id" if errcode == 40007 else "invalid token"})
+                return
+            data, content_type = found
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Disposition", 'attachment; filename="media.jpg"')
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
         def do_GET(self) -> None:
-            """Handle GET /cgi-bin/token."""
+            """Handle GET /cgi-bin/token and /cgi-bin/media/get."""
             url = urlparse(self.path)
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
+            if url.path == "/cgi-bin/media/get":
+                self._media(query)
+                return
             if url.path != "/cgi-bin/token":
                 self._reply({"errcode": 404, "errmsg": "not found"}, 404)
                 return

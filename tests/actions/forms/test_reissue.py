@@ -6,7 +6,7 @@ from typing import Any, Dict, List
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.forms.reissue import ValidateReissueForm
+from actions.forms.reissue import ActionAskPhotoRef, ValidateReissueForm
 from reissue.parsing.id_number import check_digit
 
 BODY = "37010219900307123"
@@ -104,7 +104,8 @@ async def test_existing_ecert_ends_the_form_with_download_help(make_tracker, dis
 
 @pytest.mark.parametrize(
     "obtained, metadata, expect_photo",
-    [("2015-05", {"channel": "web"}, True), ("2015-05", {"channel": "wechat"}, False), ("2018-05", {"channel": "web"}, False)],
+    [("2015-05", {"channel": "web"}, True), ("2015-05", {"channel": "wechat"}, True),
+     ("2015-05", {"channel": "hotline"}, False), ("2018-05", {"channel": "web"}, False)],
 )
 async def test_photo_is_asked_only_before_2017_on_channels_that_upload(
     make_tracker, dispatcher, domain, obtained, metadata, expect_photo
@@ -115,6 +116,20 @@ async def test_photo_is_asked_only_before_2017_on_channels_that_upload(
     required = await form.required_slots(form.domain_slots(domain), dispatcher, tracker, domain)
     assert ("photo_ref" in required) is expect_photo
     assert required[-1] == "confirmed"
+
+
+@pytest.mark.parametrize("channel, how", [("web", "上传照片"), ("wechat", "发一张照片")])
+async def test_the_photo_is_asked_in_the_words_of_the_front_end(make_tracker, dispatcher, domain, said, channel, how):
+    """The widget's user is pointed at the upload card, the WeChat user at sending an image; a typed answer at the
+    photo step gets the same pointer."""
+    tracker = make_tracker("", slots={**DATA_DONE, "obtained": "2015-05"}, metadata={"channel": channel})
+    await ActionAskPhotoRef().run(dispatcher, tracker, domain)
+    assert how in said() and "295" in said() and dispatcher.messages[-1]["custom"] == {"type": "photo_upload"}
+    typed = make_tracker("好的", slots={**DATA_DONE, "obtained": "2015-05", "requested_slot": "photo_ref"},
+                         metadata={"channel": channel})
+    dispatcher.messages.clear()
+    slots = await run(typed, dispatcher, domain)
+    assert slots["photo_ref"] is None and how in said()
 
 
 async def test_invalid_date_in_future_is_rejected(make_tracker, dispatcher, domain, said) -> None:

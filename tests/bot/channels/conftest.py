@@ -16,7 +16,9 @@ from sanic import Sanic
 
 from bot.channels.wechat import WeChatInput
 from bot.channels.wechat_api import WeChatApiClient
-from tests.bot.channels.wechat_support import AES_KEY, AES_KEY_PREVIOUS, TOKEN, ChannelHarness, FakeRasa
+from bot.channels.wechat_media import PhotoIntake
+from tests.bot.channels.wechat_support import AES_KEY, AES_KEY_PREVIOUS, TOKEN, ChannelHarness, FakeRasa, FakeTrackers
+from tests.fakes.scripted_backend import backend, closed_port_url, start_backend, stop_backend  # noqa: F401 - fixtures
 from tests.fakes.wechat_api_server import FAKE_APPID, FAKE_SECRET, FakeWeChatRecorder, start_fake_wechat_api
 
 
@@ -53,15 +55,19 @@ class Sleeps:
 async def serve_channel(
     fake_wechat: Tuple[str, FakeWeChatRecorder], var_dir: Path, **keys: str
 ) -> AsyncIterator[ChannelHarness]:
-    """Serve the channel blueprint on loopback with the fake API (send retries instant) and the given keys."""
+    """Serve the channel blueprint on loopback with the fake API (send retries instant), a scripted backend for
+    photo uploads, a fake tracker store and the given keys."""
     base_url, recorder = fake_wechat
     sleeps = Sleeps()
     api = WeChatApiClient(FAKE_APPID, FAKE_SECRET, base_url, var_dir, timeout=(2.0, 5.0), sleep=sleeps)
-    channel = WeChatInput(token=TOKEN, appid=FAKE_APPID, secret=FAKE_SECRET, api_base=base_url, api_client=api, **keys)
+    photo_backend = start_backend()
+    channel = WeChatInput(token=TOKEN, appid=FAKE_APPID, secret=FAKE_SECRET, api_base=base_url, api_client=api,
+                          photo_intake=PhotoIntake(api, photo_backend.url), **keys)
     rasa = FakeRasa()
+    trackers = FakeTrackers()
     app = Sanic(f"wechat_test_{uuid.uuid4().hex[:8]}")
     # Mount the channel exactly as `rasa run` does; Rasa's handler calls app.ctx.agent.handle_message.
-    app.ctx.agent = SimpleNamespace(handle_message=rasa)
+    app.ctx.agent = SimpleNamespace(handle_message=rasa, tracker_store=trackers)
     register([channel], app, route="/webhooks/")
     port = _free_port()
     server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
@@ -69,11 +75,12 @@ async def serve_channel(
     await server.start_serving()
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10.0) as client:
-            yield ChannelHarness(client, channel, rasa, recorder, base_url, sleeps.calls)
+            yield ChannelHarness(client, channel, rasa, recorder, base_url, sleeps.calls, photo_backend, trackers)
             await channel.wait_idle()
     finally:
         server.close()
         await server.wait_closed()
+        stop_backend(photo_backend)
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import pytest
 
 from bot.channels.wechat import (
     GREET_PAYLOAD,
-    IMAGE_TEXT,
     WeChatInput,
     parse_body,
     to_xml,
@@ -29,6 +28,7 @@ from tests.bot.channels.wechat_support import (
     ChannelHarness,
     signed_query,
 )
+from tests.fakes.scripted_backend import Step
 from tests.fakes.wechat_api_server import FAKE_APPID
 
 OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
@@ -37,6 +37,7 @@ BUTTONS = [
     {"title": "遗失", "payload": '/inform_reason{"reason":"遗失"}'},
     {"title": "损毁", "payload": '/inform_reason{"reason":"损毁"}'},
 ]
+PHOTO_REF = "PH0123456789abcdef01234567"
 _msg_ids = itertools.count(7_000_000_000_000_000_001)
 
 
@@ -222,15 +223,62 @@ async def test_enter_tempsession_greets(harness: ChannelHarness) -> None:
     assert [s.content for s in harness.recorder.delivered(OPENID)] == ["您好，我是证书补发小助手。\n\n您可以直接提问。"]
 
 
-async def test_image_push_reaches_rasa_with_metadata(harness: ChannelHarness) -> None:
-    """An image becomes the text [图片] with its PicUrl and MediaId in the metadata."""
-    image = push(MsgType="image", PicUrl="https://mmbiz.example/pic.jpg", MediaId="MEDIA_1", MsgId=next(_msg_ids))
-    await harness.post(to_xml(image))
+def image_push(media_id: str = "MEDIA_1") -> Dict[str, Any]:
+    """An image message push as WeChat sends it."""
+    return push(MsgType="image", PicUrl="https://mmbiz.example/pic.jpg", MediaId=media_id, MsgId=next(_msg_ids))
+
+
+async def test_image_when_no_photo_is_asked_gets_a_polite_word(harness: ChannelHarness) -> None:
+    """An image outside the photo step is answered kindly by the channel and never reaches the model."""
+    assert (await harness.post(to_xml(image_push()))).text == "success"
     await harness.channel.wait_idle()
+    assert harness.rasa.received == []
+    assert [s.content for s in harness.recorder.delivered(OPENID)] == [
+        knowledge.message("channel_wechat_photo_unexpected")]
+    assert harness.recorder.media_requests == []
+
+
+async def test_image_at_the_photo_step_is_uploaded_and_handed_to_the_form(harness: ChannelHarness) -> None:
+    """At the photo step the image is fetched from WeChat, uploaded to the backend, and the form receives the
+    reference exactly as the widget sends it."""
+    assert harness.backend is not None
+    harness.trackers.requested[f"wechat:{OPENID}"] = "photo_ref"
+    harness.recorder.add_media("MEDIA_1", b"\xff\xd8\xff\xe0 photo")
+    harness.backend.then(Step(201, {"photo_ref": PHOTO_REF}))
+    await harness.post(to_xml(image_push("MEDIA_1")))
+    await harness.channel.wait_idle()
+    upload = [seen for seen in harness.backend.seen if seen.path == "/api/v1/photos"]
+    assert len(upload) == 1 and b"\xff\xd8\xff\xe0 photo" in upload[0].body and b'name="file"' in upload[0].body
     message = harness.rasa.received[0]
-    assert message.text == IMAGE_TEXT
-    assert message.metadata["pic_url"] == "https://mmbiz.example/pic.jpg"
-    assert message.metadata["media_id"] == "MEDIA_1"
+    assert message.text == f"照片已上传：{PHOTO_REF}" and message.sender_id == f"wechat:{OPENID}"
+    assert message.metadata["media_id"] == "MEDIA_1" and message.metadata["channel"] == "wechat"
+    assert [s.content for s in harness.recorder.delivered(OPENID)] == ["收到。"]
+
+
+async def test_a_photo_the_backend_refuses_gets_its_reason(harness: ChannelHarness) -> None:
+    """What the backend says about a refused photo is what the user reads, as on the web; the form gets nothing."""
+    assert harness.backend is not None
+    harness.trackers.requested[f"wechat:{OPENID}"] = "photo_ref"
+    harness.recorder.add_media("MEDIA_1", b"\xff\xd8\xff")
+    harness.backend.then(Step(413, {"error": "payload_too_large", "message": "照片太大了，请压缩到 200 KB 以内。",
+                                    "fields": {}}))
+    await harness.post(to_xml(image_push("MEDIA_1")))
+    await harness.channel.wait_idle()
+    assert harness.rasa.received == []
+    assert [s.content for s in harness.recorder.delivered(OPENID)] == ["照片太大了，请压缩到 200 KB 以内。"]
+
+
+async def test_an_image_wechat_no_longer_holds_is_asked_again(harness: ChannelHarness) -> None:
+    """An expired media id (or a tracker store that does not answer) asks for the photo once more."""
+    harness.trackers.requested[f"wechat:{OPENID}"] = "photo_ref"
+    await harness.post(to_xml(image_push("EXPIRED")))
+    await harness.channel.wait_idle()
+    harness.trackers.fails = True
+    await harness.post(to_xml(image_push("MEDIA_2")))
+    await harness.channel.wait_idle()
+    assert harness.rasa.received == []
+    assert [s.content for s in harness.recorder.delivered(OPENID)] == [
+        knowledge.message("channel_wechat_photo_not_received")] * 2
 
 
 async def test_unsupported_push_is_acknowledged_and_ignored(harness: ChannelHarness) -> None:

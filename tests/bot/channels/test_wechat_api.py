@@ -237,3 +237,47 @@ async def test_unreachable_api_is_tried_again(tmp_path: Path) -> None:
     client, sleeps = retrying_client(tmp_path, base_url=f"http://127.0.0.1:{port}", max_attempts=3)
     result = await client.send_message(OPENID, TEXT)
     assert result.errcode == -1 and result.attempts == 3 and len(sleeps) == 2
+
+
+def test_media_is_downloaded_with_the_cached_token(fake_wechat: Tuple[str, FakeWeChatRecorder], tmp_path: Path) -> None:
+    """An image a user sent comes back as its bytes and type, fetched with the token the sends use."""
+    base_url, recorder = fake_wechat
+    recorder.add_media("MEDIA_1", b"\xff\xd8\xff\xe0 jpeg bytes")
+    client = make_client(base_url, tmp_path)
+    assert client.send_message_sync(OPENID, TEXT).ok
+    media = client.fetch_media_sync("MEDIA_1", max_bytes=1024)
+    assert media.ok and media.data == b"\xff\xd8\xff\xe0 jpeg bytes" and media.content_type == "image/jpeg"
+    assert len(recorder.token_requests) == 1
+    assert recorder.media_requests == [{"access_token": recorder.sends[0].access_token, "media_id": "MEDIA_1"}]
+
+
+def test_media_refetches_the_token_once_when_refused(fake_wechat: Tuple[str, FakeWeChatRecorder], tmp_path: Path) -> None:
+    """A token WeChat no longer accepts (40001) is replaced and the download tried once more."""
+    base_url, recorder = fake_wechat
+    recorder.add_media("MEDIA_1", b"\xff\xd8\xff")
+    client = make_client(base_url, tmp_path)
+    client.get_access_token()
+    recorder.invalidate_tokens()
+    assert client.fetch_media_sync("MEDIA_1", max_bytes=1024).ok
+    assert len(recorder.token_requests) == 2 and len(recorder.media_requests) == 2
+
+
+def test_unknown_or_too_large_media_is_a_failed_result(fake_wechat: Tuple[str, FakeWeChatRecorder], tmp_path: Path) -> None:
+    """An expired media id gives WeChat's errcode; a file over the limit is not read whole."""
+    from bot.channels.wechat_api import MEDIA_TOO_LARGE
+
+    base_url, recorder = fake_wechat
+    recorder.add_media("BIG", b"x" * 5000)
+    client = make_client(base_url, tmp_path)
+    missing = client.fetch_media_sync("GONE", max_bytes=1024)
+    assert not missing.ok and missing.errcode == 40007 and missing.data == b""
+    big = client.fetch_media_sync("BIG", max_bytes=1024)
+    assert not big.ok and big.errcode == MEDIA_TOO_LARGE
+
+
+def test_unreachable_media_api_never_raises(tmp_path: Path) -> None:
+    """With WeChat unreachable the download is a failed result (-1)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    assert make_client(f"http://127.0.0.1:{port}", tmp_path).fetch_media_sync("M", max_bytes=10).errcode == -1

@@ -5,6 +5,7 @@ import asyncio
 import time
 import uuid
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any, Dict, List, Optional
 
 import httpx
@@ -13,6 +14,7 @@ from rasa.core.channels.channel import UserMessage
 from bot.channels.wechat import WeChatInput
 from bot.channels.wechat_crypto import sign
 from bot.stores import mark_store_failure
+from tests.fakes.scripted_backend import ScriptedBackend
 from tests.fakes.wechat_api_server import FakeWeChatRecorder
 
 TOKEN = "AAAAA"  # the token of WeChat's official URL-verification vector
@@ -58,6 +60,24 @@ class FakeRasa:
 
 
 @dataclass
+class FakeTrackers:
+    """A stand-in for Rasa's tracker store: which field each conversation's form is asking for."""
+
+    requested: Dict[str, str] = field(default_factory=dict)
+    fails: bool = False
+
+    async def retrieve(self, sender_id: str) -> Optional[SimpleNamespace]:
+        """The conversation's tracker (its active form and requested slot), or None when it has none."""
+        if self.fails:
+            raise ConnectionError("tracker store down")
+        slot = self.requested.get(sender_id)
+        if slot is None:
+            return None
+        return SimpleNamespace(active_loop_name="reissue_form",
+                               get_slot=lambda name: slot if name == "requested_slot" else None)
+
+
+@dataclass
 class ChannelHarness:
     """A served app with the WeChat blueprint, its channel, the fake Rasa, the fake WeChat API and the send pauses."""
 
@@ -67,6 +87,8 @@ class ChannelHarness:
     recorder: FakeWeChatRecorder
     api_base: str
     sleeps: List[float] = field(default_factory=list)
+    backend: Optional[ScriptedBackend] = None
+    trackers: FakeTrackers = field(default_factory=FakeTrackers)
 
     async def post(self, body: str, params: Optional[Dict[str, str]] = None) -> httpx.Response:
         """POST a push to the webhook, signed unless `params` is given."""

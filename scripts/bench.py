@@ -29,7 +29,7 @@ from typing import Any, Dict, List, Optional, Sequence
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.stack import Stack  # noqa: E402
+from scripts.stack import Service, Stack  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 RASA = str(VENV_BIN / "rasa")
@@ -89,10 +89,11 @@ class ServerResult:
     notes: List[str] = field(default_factory=list)
 
 
-async def run_load(url: str, scenario: str, turns: List[str], concurrency: int, conversations: int,
+async def run_load(urls: Sequence[str], scenario: str, turns: List[str], concurrency: int, conversations: int,
                    expect_last: str = "") -> LoadResult:
     """`conversations` conversations of `turns`, at most `concurrency` at a time; every turn timed.
 
+    Simulated user i sends to `urls[i % len(urls)]` (several URLs: a balancer spreading users over processes).
     A conversation counts as completed when the reply to its last turn contains `expect_last`.
     """
     import aiohttp
@@ -104,7 +105,7 @@ async def run_load(url: str, scenario: str, turns: List[str], concurrency: int, 
         queue.put_nowait(f"bench-{uuid.uuid4().hex[:12]}")
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
 
-    async def worker(session: "aiohttp.ClientSession") -> None:
+    async def worker(session: "aiohttp.ClientSession", url: str) -> None:
         """Run whole conversations from the queue, one turn after another."""
         nonlocal errors, empty, completed
         while True:
@@ -131,7 +132,7 @@ async def run_load(url: str, scenario: str, turns: List[str], concurrency: int, 
     connector = aiohttp.TCPConnector(limit=concurrency + 2)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
         started = time.perf_counter()
-        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+        await asyncio.gather(*(worker(session, urls[user % len(urls)]) for user in range(concurrency)))
         seconds = time.perf_counter() - started
     return LoadResult(
         scenario=scenario, concurrency=concurrency, messages=len(latencies), errors=errors, empty=empty,
@@ -268,23 +269,23 @@ def timed(argv: List[str], cwd: Path, env: Dict[str, str], log: Path) -> float:
     return round(time.monotonic() - started, 1)
 
 
-def measured_run(url: str, scenario: str, turns: List[str], level: int, expect_last: str,
+def measured_run(urls: Sequence[str], scenario: str, turns: List[str], level: int, expect_last: str,
                  processes: Dict[str, int]) -> LoadResult:
     """One load run, with the CPU time each process tree (and the machine) spent per message."""
     before = cpu_snapshot(processes)
-    load = asyncio.run(run_load(url, scenario, turns, level, conversations_for(level, len(turns)), expect_last))
+    load = asyncio.run(run_load(urls, scenario, turns, level, conversations_for(level, len(turns)), expect_last))
     load.cpu_ms_per_msg = cpu_per_message(before, cpu_snapshot(processes), load.messages)
     return load
 
 
-def measure_loads(result: ServerResult, url: str, scenarios: Dict[str, List[str]], levels: Sequence[int],
+def measure_loads(result: ServerResult, urls: Sequence[str], scenarios: Dict[str, List[str]], levels: Sequence[int],
                   processes: Dict[str, int], expect: Optional[Dict[str, str]] = None) -> None:
     """Every scenario at every level, after a short warm-up."""
     result.notes.append(f"load average when its load runs started: {loadavg()}")
     for scenario, turns in scenarios.items():
-        asyncio.run(run_load(url, f"{scenario}-warmup", turns, 2, 2))
+        asyncio.run(run_load(urls, f"{scenario}-warmup", turns, 2 * len(urls), 2 * len(urls)))
         for level in levels:
-            runs = [measured_run(url, scenario, turns, level, (expect or {}).get(scenario, ""), processes)
+            runs = [measured_run(urls, scenario, turns, level, (expect or {}).get(scenario, ""), processes)
                     for _ in range(REPEATS)]
             load = median_run(runs)
             print(f"   {result.name:16} {scenario:5} c={level:<3} p50={load.p50_ms:7.1f} ms p95={load.p95_ms:7.1f} "
@@ -319,7 +320,7 @@ def bench_stock(work: Path, env: Dict[str, str], levels: Sequence[int], port: in
         result.startup_s = round(time.monotonic() - started, 1)
         print(f"   stock up in {result.startup_s} s")
         result.parse_p50_ms = parse_p50(base, PARSE_TEXTS["stock"])
-        measure_loads(result, f"{base}/webhooks/rest/webhook", {"faq": STOCK_TURNS}, levels, {"rasa": process.pid})
+        measure_loads(result, [f"{base}/webhooks/rest/webhook"], {"faq": STOCK_TURNS}, levels, {"rasa": process.pid})
         result.rss_mb = {"rasa": rss_tree_mb(process.pid)}
         result.notes.append("stock has no form and no custom action: its dialogue turns stand for both scenarios")
     finally:
@@ -341,8 +342,13 @@ def train_project(work: Path, env: Dict[str, str]) -> Dict[str, float]:
     return {"train_cold_s": cold, "train_cached_s": cached}
 
 
-def bench_project(name: str, work: Path, overrides: Dict[str, str], levels: Sequence[int], base_port: int) -> ServerResult:
-    """Start the project's stack (backend, actions, outbox worker, Rasa) and measure it."""
+def bench_project(name: str, work: Path, overrides: Dict[str, str], levels: Sequence[int], base_port: int,
+                  rasa_processes: int = 1) -> ServerResult:
+    """Start the project's stack (backend, actions, outbox worker, Rasa) and measure it.
+
+    With `rasa_processes` > 1, that many Rasa processes listen on consecutive ports from `base_port` and the
+    load generator spreads its users over them, as a balancer in front of them would.
+    """
     var = work / name.replace(" ", "-")
     env = {
         "RASA_PORT": str(base_port), "ACTION_PORT": str(base_port + 50), "BACKEND_PORT": str(base_port + 3000),
@@ -352,6 +358,7 @@ def bench_project(name: str, work: Path, overrides: Dict[str, str], levels: Sequ
     }
     env.update(overrides)
     stack = Stack.from_environment(env, parts=["backend", "actions", "outbox-worker", "rasa"])
+    stack.services += [more_rasa(stack.service("rasa"), base_port + extra) for extra in range(1, rasa_processes)]
     result = ServerResult(name=name)
     print(f"==> {name}: starting backend, action server, outbox worker and Rasa")
     started = time.monotonic()
@@ -362,7 +369,8 @@ def bench_project(name: str, work: Path, overrides: Dict[str, str], levels: Sequ
         base = f"http://127.0.0.1:{base_port}"
         result.parse_p50_ms = parse_p50(base, PARSE_TEXTS["project"])
         processes = {service.name: service.process.pid for service in stack.services if service.process}
-        measure_loads(result, f"{base}/webhooks/rest/webhook", {"faq": FAQ_TURNS, "form": FORM_TURNS}, levels,
+        urls = [f"http://127.0.0.1:{base_port + extra}/webhooks/rest/webhook" for extra in range(rasa_processes)]
+        measure_loads(result, urls, {"faq": FAQ_TURNS, "form": FORM_TURNS}, levels,
                       processes, expect={"form": "申请编号"})
         for service in stack.services:
             if service.process:
@@ -370,6 +378,14 @@ def bench_project(name: str, work: Path, overrides: Dict[str, str], levels: Sequ
     finally:
         stack.stop()
     return result
+
+
+def more_rasa(rasa: Service, port: int) -> Service:
+    """Another Rasa process like `rasa`, on `port`."""
+    argv = list(rasa.argv)
+    argv[argv.index("-p") + 1] = str(port)
+    health = (rasa.health_url or "").rsplit(":", 1)[0] + f":{port}/"
+    return Service(f"rasa-{port}", argv, health)
 
 
 def scaled_overrides(database: str, prefix: str) -> Dict[str, str]:
@@ -542,7 +558,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", default=",".join(map(str, LEVELS)), help="concurrent conversations, e.g. 1,20,50")
     parser.add_argument("--no-train", action="store_true", help="skip timing the project's training")
-    parser.add_argument("--only", choices=["stock", "embedded", "scaled"], action="append", help="measure only these")
+    parser.add_argument("--only", choices=["stock", "embedded", "scaled", "scaled-processes"], action="append",
+                        help="measure only these (scaled-processes: run-scaled as 2 single-worker Rasa processes)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     parser.add_argument("--from-json", metavar="PATH", help="only re-render the page from a run's raw numbers")
     args = parser.parse_args()
@@ -552,6 +569,8 @@ def main() -> int:
         return 0
     levels = [int(x) for x in args.levels.split(",") if x.strip()]
     only = set(args.only or ["stock", "embedded", "scaled"])
+    if "scaled-processes" in only and "scaled" not in only:
+        parser.error("--only scaled-processes is a comparison with --only scaled")
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT)}
     work = Path(tempfile.mkdtemp(prefix="reissue-bench-"))
     report: Dict[str, Any] = {
@@ -579,20 +598,26 @@ def main() -> int:
             )
             report["notes"].append("make run-scaled: 2 Sanic workers, Redis lock store, PostgreSQL tracker store, "
                                    "backend on PostgreSQL, outbox on local disk, 2 action-server workers")
+        if "scaled-processes" in only:
+            report["servers"].append(bench_project(
+                "run-scaled, 2 processes", work, {**scaled_overrides(database, prefix), "SANIC_WORKERS": "1"}, levels,
+                28005, rasa_processes=2))
+            report["notes"].append("run-scaled, 2 processes: as make run-scaled, but 2 single-worker Rasa processes on "
+                                   "two ports, the load generator's users spread over them (a balancer's work)")
     finally:
         try:
             admin_sql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
         except Exception as error:  # noqa: BLE001
             print(f"!! could not drop {database}: {error}")
         shutil.rmtree(work, ignore_errors=True)
-    if not report["servers"] or report["servers"][0].name != "stock rasa init":
-        print("stock was not measured: the table needs it for the ratios; nothing written")
-        return 1
-    write_preserving(Path(args.out), render(report))
     raw = ROOT / "var" / "bench"
     raw.mkdir(parents=True, exist_ok=True)
     (raw / "bench.json").write_text(json.dumps(
         {**report, "servers": [asdict(s) for s in report["servers"]]}, ensure_ascii=False, indent=1), encoding="utf-8")
+    if not report["servers"] or report["servers"][0].name != "stock rasa init":
+        print(f"stock was not measured: the page needs it for the ratios; raw numbers only, in {raw / 'bench.json'}")
+        return 0
+    write_preserving(Path(args.out), render(report))
     print(f"==> wrote {args.out}")
     return 0
 

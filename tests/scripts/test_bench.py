@@ -15,10 +15,12 @@ from scripts.bench import (
     machine_busy_s,
     median_run,
     merge_generated,
+    more_rasa,
     percentile,
     process_cpu_s,
     process_tree,
 )
+from scripts.stack import Service
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -83,3 +85,12 @@ def test_merge_keeps_hand_written_text_outside_the_markers() -> None:
     merged = merge_generated(page, "new table\n")
     assert "old table" not in merged and "new table" in merged
     assert merged.startswith("intro\n") and merged.endswith("## Faults\nkept\n")
+
+
+def test_more_rasa_is_the_same_process_on_another_port() -> None:
+    rasa = Service("rasa", ["python", "-m", "bot.server", "run", "-i", "127.0.0.1", "-p", "27005", "--model", "m"],
+                         "http://127.0.0.1:27005/")
+    other = more_rasa(rasa, 27006)
+    assert other.argv == ["python", "-m", "bot.server", "run", "-i", "127.0.0.1", "-p", "27006", "--model", "m"]
+    assert other.health_url == "http://127.0.0.1:27006/" and other.name == "rasa-27006"
+    assert rasa.argv[-3] == "27005"

@@ -80,3 +80,51 @@ class DraftList(ApiModel):
     """Every draft, unpublished first."""
 
     items: List[DraftItem]
+
+
+class FollowupIn(ApiModel):
+    """What staff recorded about following up a low rating (resolved implies contacted)."""
+
+    contacted: bool = False
+    resolved: bool = False
+    note: constr(strict=True, max_length=1000) = ""
+
+
+class FollowupItem(ApiModel):
+    """One low rating to follow up, with its due day (15 working days after the rating)."""
+
+    feedback_id: int
+    rating: int
+    label: str
+    comment: Optional[str]
+    application_number: Optional[str]
+    rated_at: str
+    due_date: str
+    due_estimated: bool
+    state: Literal["open", "contacted", "resolved"]
+    contacted: bool
+    resolved: bool
+    overdue: bool
+    note: Optional[str]
+    updated_by: Optional[str]
+    updated_at: Optional[str]
+
+
+class FollowupCounts(ApiModel):
+    """How many follow-ups are open, contacted, resolved, overdue, in all."""
+
+    open: int
+    contacted: int
+    resolved: int
+    overdue: int
+    total: int
+
+
+class FollowupList(ApiModel):
+    """One page of follow-ups (overdue first) with the counts over all of them."""
+
+    items: List[FollowupItem]
+    summary: FollowupCounts
+    total: int
+    page: int
+    page_size: int

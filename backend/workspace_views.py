@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
+from backend.followups import Followup
 from backend.numbering import to_local_iso
 from backend.workspace_models import KnowledgeDraft, WorkspaceEvent
 from reissue.answering.grouping import Group
@@ -41,3 +42,25 @@ def event_view(event: WorkspaceEvent) -> Dict[str, Any]:
     """One audit row."""
     return {"at": to_local_iso(event.at), "actor": event.actor, "action": event.action, "subject": event.subject,
             "detail": event.detail or ""}
+
+
+def followup_view(item: Followup) -> Dict[str, Any]:
+    """One follow-up of a low rating."""
+    record = item.record
+    return {
+        "feedback_id": item.feedback.id,
+        "rating": item.feedback.rating,
+        "label": item.feedback.label,
+        "comment": item.feedback.comment,
+        "application_number": item.feedback.application_number,
+        "rated_at": to_local_iso(item.feedback.created_at),
+        "due_date": item.due.isoformat(),
+        "due_estimated": item.due_estimated,
+        "state": item.state_key,
+        "contacted": item.state.contacted,
+        "resolved": item.state.resolved,
+        "overdue": item.overdue,
+        "note": record.note if record else None,
+        "updated_by": record.updated_by if record else None,
+        "updated_at": to_local_iso(record.updated_at) if record else None,
+    }

@@ -1,5 +1,5 @@
 """The workspace's JSON API (staff token): the grouped inbox of unanswered questions and decisions about its
-groups, and the drafts of new answers. Changes are audited as staff-token."""
+groups, the drafts of new answers, and the follow-ups of low ratings. Changes are audited as staff-token."""
 from __future__ import annotations
 
 from typing import Any, Dict
@@ -7,12 +7,22 @@ from typing import Any, Dict
 from fastapi import APIRouter, Depends, Path, Query, Request
 from typing_extensions import Literal
 
-from backend import inbox
+from backend import followups, inbox
 from backend.routes.api import errors, reject_unknown_query
 from backend.security import STAFF, STAFF_TOKEN_ACTOR, authorize, roles
 from backend.service import PAGE_SIZE
-from backend.workspace_schemas import DraftIn, DraftItem, DraftList, ReviewDone, ReviewIn, UnansweredGroupList
-from backend.workspace_views import draft_view, group_view
+from backend.workspace_schemas import (
+    DraftIn,
+    DraftItem,
+    DraftList,
+    FollowupIn,
+    FollowupItem,
+    FollowupList,
+    ReviewDone,
+    ReviewIn,
+    UnansweredGroupList,
+)
+from backend.workspace_views import draft_view, followup_view, group_view
 
 router = APIRouter(dependencies=[Depends(reject_unknown_query)])
 
@@ -81,3 +91,44 @@ def post_draft(request: Request, body: DraftIn, draft_id: int = Path(..., ge=1, 
     draft = inbox.save_draft(request.app.state.factory, draft_id, body.answer, body.source, STAFF_TOKEN_ACTOR,
                              body.publish)
     return draft_view(draft)
+
+
+def followup_page(request: Request, state: str, page: int) -> Dict[str, Any]:
+    """One page of follow-ups in one state (or all), with the counts over all of them."""
+    items = followups.followups(request.app.state.factory)
+    chosen = [item for item in items if state == "all" or (item.overdue if state == "overdue" else
+                                                             item.state_key == state)]
+    start = (page - 1) * PAGE_SIZE
+    return {"items": [followup_view(item) for item in chosen[start:start + PAGE_SIZE]],
+            "summary": followups.counts(items), "total": len(chosen), "page": page, "page_size": PAGE_SIZE}
+
+
+@router.get(
+    "/api/v1/followups",
+    response_model=FollowupList,
+    responses=errors(401, 403, 422),
+    dependencies=[Depends(authorize)],
+    summary="不满意评价的回访（15个工作日内；工作人员令牌）",
+)
+@roles(STAFF)
+def get_followups(request: Request,
+                  state: Literal["all", "open", "contacted", "resolved", "overdue"] = Query("all"),
+                  page: int = Query(1, ge=1, le=1000)) -> Dict[str, Any]:
+    """Every 不满意 or 非常不满意 rating with its due day (15 working days later), overdue ones first."""
+    return followup_page(request, state, page)
+
+
+@router.post(
+    "/api/v1/followups/{feedback_id}",
+    response_model=FollowupItem,
+    responses=errors(401, 403, 404, 409, 413, 422),
+    dependencies=[Depends(authorize)],
+    summary="记录回访：已联系、已解决、备注（工作人员令牌）",
+)
+@roles(STAFF)
+def post_followup(request: Request, body: FollowupIn,
+                  feedback_id: int = Path(..., ge=1, le=2**31 - 1)) -> Dict[str, Any]:
+    """Record the follow-up of one low rating (the note is masked)."""
+    item = followups.record(request.app.state.factory, feedback_id, body.contacted, body.resolved, body.note,
+                            STAFF_TOKEN_ACTOR)
+    return followup_view(item)

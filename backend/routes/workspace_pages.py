@@ -1,5 +1,5 @@
-"""The workspace's staff pages (server-rendered, no JavaScript): the inbox of unanswered questions and the drafts
-of new answers. Every decision is audited with the signed-in account."""
+"""The workspace's staff pages (server-rendered, no JavaScript): the inbox of unanswered questions, the drafts
+of new answers and the follow-ups of low ratings. Every change is audited with the signed-in account."""
 from __future__ import annotations
 
 from typing import Any, List
@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from backend import audit, inbox
+from backend import audit, followups, inbox
 from backend.accounts import Staff
 from backend.errors import ApiError
 from backend.routes.staff import _int, current_staff, render
 from backend.service import PAGE_SIZE
-from backend.workspace_views import draft_view, event_view, group_view
+from backend.workspace_views import draft_view, event_view, followup_view, group_view
 from reissue.knowledge import faq_entries, message
 
 router = APIRouter(include_in_schema=False)
@@ -102,3 +102,32 @@ async def staff_save_draft(request: Request, draft_id: int = Path(..., ge=1, le=
         return await _drafts(request, staff, status_code=error.status_code, error=error_text(error))
     return await _drafts(request, staff,
                          notice=message("workspace_draft_published" if publish else "workspace_draft_saved"))
+
+
+async def _followups(request: Request, staff: Staff, status_code: int = 200, error: str = "",
+                     notice: str = "") -> HTMLResponse:
+    """Render every follow-up (overdue first) with the counts and a form per item."""
+    items = await run_in_threadpool(followups.followups, request.app.state.factory)
+    return render("followups.html", status_code=status_code, title="差评回访", staff=staff,
+                  items=[followup_view(item) for item in items], summary=followups.counts(items), error=error,
+                  notice=notice)
+
+
+@router.get("/staff/followups", response_class=HTMLResponse)
+async def staff_followups(request: Request, staff: Staff = Depends(current_staff)) -> HTMLResponse:
+    """The follow-ups of 不满意 and 非常不满意 ratings."""
+    return await _followups(request, staff)
+
+
+@router.post("/staff/followups/{feedback_id}", response_class=HTMLResponse)
+async def staff_record_followup(request: Request, feedback_id: int = Path(..., ge=1, le=2**31 - 1),
+                                staff: Staff = Depends(current_staff)) -> HTMLResponse:
+    """Record contacted / resolved / note for one rating as the signed-in account."""
+    form = await request.form()
+    try:
+        await run_in_threadpool(followups.record, request.app.state.factory, feedback_id,
+                                form.get("contacted") == "1", form.get("resolved") == "1",
+                                str(form.get("note") or "")[:1000], staff.username)
+    except ApiError as error:
+        return await _followups(request, staff, status_code=error.status_code, error=error_text(error))
+    return await _followups(request, staff, notice=message("followup_saved"))

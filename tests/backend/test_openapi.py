@@ -19,5 +19,6 @@ def test_document_lists_the_contract_endpoints():
         "/api/v1/applications/{number}/status", "/api/v1/photos", "/api/v1/photos/{ref}", "/api/v1/feedback",
         "/api/v1/unanswered", "/healthz",
         "/api/v1/unanswered/groups", "/api/v1/unanswered/reviews", "/api/v1/drafts", "/api/v1/drafts/{draft_id}",
+        "/api/v1/followups", "/api/v1/followups/{feedback_id}",
     }
     assert "/staff" not in paths

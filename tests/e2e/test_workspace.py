@@ -1,5 +1,6 @@
 """The staff workspace against the real stack: a question the assistant cannot answer, sent through the REST
-channel, reaches the grouped inbox masked, and staff decide about it in the real browser as their own account."""
+channel, reaches the grouped inbox masked, and staff decide about it in the real browser as their own account; a
+非常不满意 rating left in the chat page is a follow-up due 15 working days later."""
 from __future__ import annotations
 
 import os
@@ -14,7 +15,9 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.e2e.test_web_widget import CHROMIUM, CHROMIUM_ARGS, REPLY_TIMEOUT_MS
+from reissue import clock
+from reissue.workdays import add_working_days
+from tests.e2e.test_web_widget import CHROMIUM, CHROMIUM_ARGS, REPLY_TIMEOUT_MS, open_chat, rate
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "workspace"
@@ -121,3 +124,37 @@ def groups_with_now(stack, word: str) -> List[Dict[str, Any]]:
     """The open groups whose samples mention `word`, right now."""
     return [g for g in staff_get(stack, "/api/v1/unanswered/groups")["items"]
             if any(word in sample for sample in g["samples"])]
+
+
+def test_a_very_unsatisfied_rating_in_the_chat_page_is_a_followup_due_15_working_days_later(
+        stack, browser: Browser, staff_account: Tuple[str, str]) -> None:
+    token = f"ws-{uuid.uuid4().hex[:8]}"
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    context.set_default_timeout(REPLY_TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        open_chat(page, stack.web_url)
+        page.get_by_role("button", name="评价本次服务").click()
+        rate(page, "非常不满意", f"等了很久 {token}")
+        due = add_working_days(clock.today(), 15).date.isoformat()
+        found = [f for f in staff_get(stack, "/api/v1/followups", state="open")["items"] if token in (f["comment"] or "")]
+        assert [(f["rating"], f["due_date"], f["overdue"]) for f in found] == [(1, due, False)]
+
+        sign_in(page, stack.backend_url, staff_account)
+        page.get_by_role("link", name="差评回访").click()
+        row = page.locator("tr").filter(has_text=token)
+        expect(row).to_contain_text(due)
+        expect(row).to_contain_text("待回访")
+        row.get_by_label("已联系").check()
+        row.get_by_label("备注").fill("已电话联系，解释了办理时限")
+        row.get_by_role("button", name="保存").click()
+        expect(page.get_by_role("status")).to_contain_text("回访记录已保存")
+        row = page.locator("tr").filter(has_text=token)
+        expect(row).to_contain_text("已联系")
+        expect(row).to_contain_text(STAFF_USER)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "followups.png"), full_page=True)
+    finally:
+        context.close()
+    found = [f for f in staff_get(stack, "/api/v1/followups")["items"] if token in (f["comment"] or "")]
+    assert [(f["state"], f["updated_by"]) for f in found] == [("contacted", STAFF_USER)]

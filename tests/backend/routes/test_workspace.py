@@ -117,3 +117,38 @@ def test_a_new_answer_draft_is_published_only_with_its_source(client, asked):
     assert published.status_code == 200 and published.json()["status"] == "published"
     assert client.post(url, headers=STAFF, json={"answer": "改一下"}).status_code == 409
     assert client.post("/api/v1/drafts/424242", headers=STAFF, json={"answer": "x"}).status_code == 404
+
+
+# --- follow-ups of low ratings ------------------------------------------------------------------------
+
+def test_a_very_unsatisfied_rating_creates_a_followup_due_15_working_days_later(client):
+    from reissue import clock
+    from reissue.workdays import add_working_days
+
+    rated = client.post("/api/v1/feedback", json={"rating": 1, "label": "非常不满意", "comment": "等太久了"}).json()
+    client.post("/api/v1/feedback", json={"rating": 5, "label": "非常满意"})
+    body = client.get("/api/v1/followups", headers=STAFF).json()
+    assert [item["feedback_id"] for item in body["items"]] == [rated["id"]]
+    item = body["items"][0]
+    assert item["due_date"] == add_working_days(clock.today(), 15).date.isoformat()
+    assert (item["state"], item["overdue"], item["comment"]) == ("open", False, "等太久了")
+    assert body["summary"] == {"open": 1, "contacted": 0, "resolved": 0, "overdue": 0, "total": 1}
+
+
+def test_staff_record_a_followup_and_the_state_filters(client, app):
+    rated = client.post("/api/v1/feedback", json={"rating": 2, "label": "不满意"}).json()
+    url = f"/api/v1/followups/{rated['id']}"
+    done = client.post(url, headers=STAFF, json={"contacted": True, "note": "已回电"})
+    assert done.status_code == 200
+    assert (done.json()["state"], done.json()["updated_by"], done.json()["note"]) == ("contacted", "staff-token", "已回电")
+    assert client.get("/api/v1/followups", headers=STAFF, params={"state": "open"}).json()["total"] == 0
+    assert client.get("/api/v1/followups", headers=STAFF, params={"state": "contacted"}).json()["total"] == 1
+    assert client.get("/api/v1/followups", headers=STAFF, params={"state": "late"}).status_code == 422
+    assert client.post(url, headers=STAFF, json={"note": 5}).status_code == 422
+    assert client.post(url, headers=BOT, json={}).status_code == 403
+
+
+def test_a_satisfied_or_unknown_rating_has_no_followup(client):
+    happy = client.post("/api/v1/feedback", json={"rating": 4, "label": "满意"}).json()
+    assert client.post(f"/api/v1/followups/{happy['id']}", headers=STAFF, json={}).status_code == 404
+    assert client.post("/api/v1/followups/999999", headers=STAFF, json={}).status_code == 404

@@ -92,3 +92,26 @@ def test_a_post_from_another_origin_is_refused(staff):
     response = staff.post("/staff/inbox/review", data={"ids": str(ids[0]), "action": "dismiss"},
                           headers={"Origin": "http://evil.test"})
     assert response.status_code == 403
+
+
+def test_overdue_followups_stand_out_and_a_record_names_the_account(staff, app):
+    from datetime import datetime
+
+    from sqlalchemy import update
+
+    from backend.models import Feedback
+
+    old = staff.post("/api/v1/feedback", json={"rating": 1, "label": "非常不满意"}).json()["id"]
+    staff.post("/api/v1/feedback", json={"rating": 2, "label": "不满意"})
+    with app.state.factory() as session:
+        session.execute(update(Feedback).where(Feedback.id == old).values(created_at=datetime(2025, 9, 26, 2, 0)))
+        session.commit()
+    page = staff.get("/staff/followups")
+    assert page.status_code == 200 and "已逾期 1 条" in page.text and "2025-10-23" in page.text
+    assert page.text.count('<strong class="error">已逾期</strong>') == 1 and "差评回访 <kbd>Alt+U</kbd>" in page.text
+    saved = staff.post(f"/staff/followups/{old}", data={"contacted": "1", "resolved": "1", "note": "已解释清楚"})
+    assert saved.status_code == 200 and message("followup_saved") in saved.text
+    assert "没有逾期" in saved.text and "zhao" in saved.text and "已解释清楚" in saved.text
+    with app.state.factory() as session:
+        assert session.execute(select(WorkspaceEvent)).scalar_one().actor == "zhao"
+    assert staff.post("/staff/followups/424242", data={}).status_code == 404

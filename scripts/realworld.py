@@ -14,6 +14,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 
 import yaml
 
+from reissue.answering.plan import Thresholds
 from reissue.parsing.text import normalise, to_simplified
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,11 +135,11 @@ def predicted_labels(parse: Dict[str, Any]) -> List[str]:
     return legacy_labels(parse)
 
 
-def rethreshold(plan: Dict[str, Any], threshold: float) -> List[str]:
-    """The labels an answer plan would have with another answer threshold (for the risk–coverage curve).
+def rethreshold(plan: Dict[str, Any], thresholds: Thresholds) -> List[str]:
+    """The labels an answer plan would have with other answer thresholds (for the risk–coverage curve).
 
-    A question answered with confidence below `threshold` abstains; one that abstained for low confidence
-    is answered with its best guess when that reaches `threshold`. Routing by the lexicon (documents,
+    A question answered without being sure by `thresholds` abstains; one that abstained for low confidence
+    is answered with its best guess when that is sure by them. Routing by the lexicon (documents,
     provinces) has confidence 1 and stays.
     """
     labels = []
@@ -148,9 +149,11 @@ def rethreshold(plan: Dict[str, Any], threshold: float) -> List[str]:
         guesses = question.get("guesses") or []
         if label in ABSTAIN_LABELS and guesses:
             label, confidence = str(guesses[0].get("label")), float(guesses[0].get("confidence") or 0.0)
+        runner_up = max((float(g.get("confidence") or 0.0) for g in guesses if str(g.get("label")) != label),
+                        default=0.0)
         if label in ABSTAIN_LABELS or label in NOT_ANSWERS:
             labels.append("not_in_guide" if label not in ABSTAIN_LABELS else str(question.get("label")))
-        elif confidence < threshold:
+        elif not thresholds.sure(confidence, runner_up):
             labels.append("not_in_guide")
         else:
             labels.append(label)

@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from reissue.answering.plan import Thresholds  # noqa: E402
 from reissue.lexicon.documents import DOCUMENT, mentions  # noqa: E402
 from scripts.realworld import (  # noqa: E402
     KINDS,
@@ -52,11 +54,13 @@ def parse_all(model: Path, items: Sequence[Item]) -> Dict[str, Dict[str, Any]]:
     return {item.text: asyncio.run(agent.parse_message(item.text)) for item in items}
 
 
-def curve(items: Sequence[Item], parses: Dict[str, Dict[str, Any]]) -> List[Tuple[float, float, float, float]]:
-    """(threshold, share answered, answered wrong among all, fully right) for each threshold."""
+def curve(items: Sequence[Item], parses: Dict[str, Dict[str, Any]],
+          chosen: Thresholds) -> List[Tuple[float, float, float, float]]:
+    """(threshold, share answered, answered wrong among all, fully right) for each answer threshold."""
     points = []
     for threshold in THRESHOLDS:
-        report = score(items, lambda text, at=threshold: rethreshold(parses[text].get("answer_plan") or {}, at), resolve)
+        at = replace(chosen, answer=threshold)
+        report = score(items, lambda text, at=at: rethreshold(parses[text].get("answer_plan") or {}, at), resolve)
         total = report.kind("all")
         points.append((threshold, total.rate("answered"), total.rate("answered_wrong"), total.rate("fully_right")))
     return points
@@ -112,7 +116,8 @@ def markdown(reports: Dict[str, Report], baseline: Dict[str, Any], curves: Dict[
         lines += [f"| {TARGET_NAMES[name]} | {value:.1%} |" for name, value in targets.items()]
         lines += ["", *kind_rows(baseline["parts"][part], reports[part]), ""]
     lines += ["## Risk–coverage of the answer threshold", "",
-              "A question is answered when the classifier's confidence reaches the threshold; below it the assistant",
+              "A question is answered when the classifier's confidence reaches the threshold (or, below it, when the best",
+              "guess is at least `lead_floor` and `lead_ratio` times the runner-up: config.yml); otherwise the assistant",
               "says the guide does not cover it and gives the human route. Lower thresholds answer more and get more",
               "wrong. Routing to another document or province does not depend on the threshold.", "",
               "![risk–coverage](risk_coverage.png)", "",
@@ -131,15 +136,17 @@ def markdown(reports: Dict[str, Report], baseline: Dict[str, Any], curves: Dict[
     return "\n".join(lines) + "\n"
 
 
-def answer_threshold() -> float:
-    """The answer planner's threshold as config.yml sets it (else its default)."""
+def planner_thresholds() -> Thresholds:
+    """The answer planner's thresholds as config.yml sets them (else their defaults)."""
     import yaml
 
     from bot.nlu.answer_planner import AnswerPlanner
 
     config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
-    planner = next((c for c in config["pipeline"] if c["name"].endswith("AnswerPlanner")), {})
-    return float(planner.get("answer_threshold", AnswerPlanner.get_default_config()["answer_threshold"]))
+    planner = {**AnswerPlanner.get_default_config(),
+               **next((c for c in config["pipeline"] if c["name"].endswith("AnswerPlanner")), {})}
+    return Thresholds(answer=float(planner["answer_threshold"]), lead_floor=float(planner["lead_floor"]),
+                      lead_ratio=float(planner["lead_ratio"]))
 
 
 def main() -> int:
@@ -148,9 +155,10 @@ def main() -> int:
     items = {part: load_items(part) for part in PARTS}
     parses = parse_all(model, [item for part in PARTS for item in items[part]])
     reports = {part: score(items[part], lambda text: predicted_labels(parses[text]), resolve) for part in PARTS}
-    curves = {part: curve(items[part], parses) for part in PARTS}
+    thresholds = planner_thresholds()
+    threshold = thresholds.answer
+    curves = {part: curve(items[part], parses, thresholds) for part in PARTS}
     baseline = json.loads((OUT / "realworld_baseline.json").read_text(encoding="utf-8"))
-    threshold = answer_threshold()
     OUT.mkdir(parents=True, exist_ok=True)
     plot(curves, threshold, OUT / "risk_coverage.png")
     (OUT / "realworld.md").write_text(markdown(reports, baseline, curves, threshold), encoding="utf-8")

@@ -69,6 +69,8 @@ class AnswerPlanner(GraphComponent):
         return {
             "answer_threshold": defaults.answer,
             "refuse_named_qualification": defaults.refuse_named_qualification,
+            "lead_floor": defaults.lead_floor,
+            "lead_ratio": defaults.lead_ratio,
             "regularisation": 10.0,
             "embedding_weight": 1.0,
             "cascade": 0.6,
@@ -92,6 +94,8 @@ class AnswerPlanner(GraphComponent):
         self._planner = Planner(self._classify, Thresholds(
             answer=float(config["answer_threshold"]),
             refuse_named_qualification=float(config["refuse_named_qualification"]),
+            lead_floor=float(config["lead_floor"]),
+            lead_ratio=float(config["lead_ratio"]),
         ))
 
     @classmethod

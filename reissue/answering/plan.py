@@ -52,6 +52,14 @@ class Thresholds:
 
     answer: float = 0.45
     refuse_named_qualification: float = 0.8
+    # Below `answer`, a best guess still answers when it is at least `lead_floor` and `lead_ratio` times the
+    # runner-up: with some fifty labels the probability of a clear winner is often spread thin.
+    lead_floor: float = 0.35
+    lead_ratio: float = 3.0
+
+    def sure(self, confidence: float, runner_up: float) -> bool:
+        """Whether a best guess of `confidence`, ahead of the next label's `runner_up`, is answered."""
+        return confidence >= self.answer or (confidence >= self.lead_floor and confidence >= self.lead_ratio * runner_up)
 
 
 @dataclass(frozen=True)
@@ -125,6 +133,18 @@ def _top(scores: Scores, count: int = 3) -> Tuple[Tuple[str, float], ...]:
     return tuple(sorted(scores.items(), key=lambda item: -item[1])[:count])
 
 
+def _without_context(planned: List[PlannedQuestion]) -> List[PlannedQuestion]:
+    """The questions of a partly answered message that need an answer of their own.
+
+    A statement the classifier could not place ("我的证书丢了") is context, not a question; an unsure piece whose
+    best guess is a topic answered in the same reply ("要先登报吗？等一个月以后才能办？") is a follow-up that
+    answer covers.
+    """
+    answered = {p.label for p in planned if not p.abstains}
+    return [p for p in planned if p.label != UNCLEAR
+            and not (p.label == NOT_IN_GUIDE and p.guesses and p.guesses[0][0] in answered)]
+
+
 @dataclass
 class Planner:
     """Decides the labels of a message's questions from a classifier and the lexicon."""
@@ -163,8 +183,7 @@ class Planner:
         if not planned:
             return None
         if len(planned) > 1 and any(not p.abstains for p in planned):
-            # A statement the classifier could not place ("我的证书丢了") is context, not a question.
-            planned = [p for p in planned if p.label != UNCLEAR]
+            planned = _without_context(planned)
         return Plan(tuple(PlannedQuestion(p.label, p.text, p.confidence, p.guesses, {**details, **p.details})
                           for p in planned))
 
@@ -194,7 +213,8 @@ class Planner:
                                      (NOT_IN_GUIDE, 0.0))
         if label == OUT_OF_SCOPE:
             return PlannedQuestion(OUT_OF_SCOPE, question.text, confidence, guesses)
-        if label == NOT_IN_GUIDE or confidence < self.thresholds.answer:
+        runner_up = max((score for other, score in guesses if other != label), default=0.0)
+        if label == NOT_IN_GUIDE or not self.thresholds.sure(confidence, runner_up):
             abstain = NOT_IN_GUIDE if is_question(question.with_context) or label == NOT_IN_GUIDE else UNCLEAR
             return PlannedQuestion(abstain, question.text, confidence, guesses)
         return PlannedQuestion(label, question.text, confidence, guesses)

@@ -14,8 +14,8 @@ from scripts.realworld import load_items, predicted_labels, score
 from scripts.realworld_report import resolve
 
 FLOORS = {
-    "fully_right": 0.66,
-    "multi_fully_right": 0.45,
+    "fully_right": 0.70,
+    "multi_fully_right": 0.49,
     "not_in_guide_abstained": 0.72,
     "lookalike_routed": 0.75,
     "in_scope_not_refused": 0.98,

@@ -109,3 +109,27 @@ def test_plan_as_data() -> None:
                        "guesses": [{"label": "fee", "confidence": 0.9123}], "details": {"city": "济南市"}}],
         "intent": "faq",
     }
+
+
+def test_a_clear_winner_below_the_threshold_is_answered_and_a_narrow_one_abstains() -> None:
+    thresholds = Thresholds(answer=0.45, lead_floor=0.35, lead_ratio=3.0)
+    clear = Planner(lambda texts: [{"fee": 0.38, "duration": 0.12, "materials": 0.1} for _ in texts], thresholds)
+    narrow = Planner(lambda texts: [{"fee": 0.38, "duration": 0.2, "materials": 0.1} for _ in texts], thresholds)
+    faint = Planner(lambda texts: [{"fee": 0.3, "duration": 0.05, "materials": 0.05} for _ in texts], thresholds)
+    assert clear.plan("补证要钱吗").labels == ["fee"]
+    assert narrow.plan("补证要钱吗").labels == ["not_in_guide"]
+    assert faint.plan("补证要钱吗").labels == ["not_in_guide"]
+
+
+def follow_up_classifier(follow_up_guess: str):
+    """Sure of 登报 questions; unsure of the rest, with `follow_up_guess` as the best guess."""
+    def classify(texts: Sequence[str]) -> List[Dict[str, float]]:
+        return [{"newspaper": 0.9, "fee": 0.05, "hall": 0.05} if "登报" in text
+                else {follow_up_guess: 0.3, "materials": 0.25, "hall": 0.2} for text in texts]
+    return classify
+
+
+def test_an_unsure_follow_up_on_an_answered_topic_is_covered_and_another_topic_still_abstains() -> None:
+    text = "要先登报吗？等一个月以后才能办？"
+    assert Planner(follow_up_classifier("newspaper")).plan(text).labels == ["newspaper"]
+    assert Planner(follow_up_classifier("fee")).plan(text).labels == ["newspaper", "not_in_guide"]

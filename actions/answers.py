@@ -1,4 +1,5 @@
-"""One-turn answers that draw on the knowledge base: greeting, scope, hand-over, computed answers, fallback."""
+"""One-turn answers that draw on the knowledge base: greeting, scope, computed answers, fallback (the hand-over to a
+person: actions/handoff.py)."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -70,12 +71,6 @@ class ActionChitchat(KnowledgeMessageAction):
     """Answers small talk briefly and steers back to the service."""
 
     action_name, message_key = "action_chitchat", "chitchat"
-
-
-class ActionHandoff(KnowledgeMessageAction):
-    """The human route: hotline and hall."""
-
-    action_name, message_key = "action_handoff", "handoff"
 
 
 class ActionAnswerQuestions(Action):

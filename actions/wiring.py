@@ -5,12 +5,19 @@ from functools import lru_cache
 
 from actions.services.outbox import Outbox
 from clients.backend import BackendClient, HttpBackendClient
+from clients.handoffs import HandoffClient
 
 
 @lru_cache(maxsize=1)
 def backend_client() -> BackendClient:
     """The backend client configured from the environment."""
     return HttpBackendClient()
+
+
+@lru_cache(maxsize=1)
+def handoff_client() -> HandoffClient:
+    """The live handoff's queue client configured from the environment."""
+    return HandoffClient()
 
 
 @lru_cache(maxsize=1)
@@ -22,4 +29,5 @@ def outbox() -> Outbox:
 def reset() -> None:
     """Forget the built services (tests, or after the environment changed)."""
     backend_client.cache_clear()
+    handoff_client.cache_clear()
     outbox.cache_clear()

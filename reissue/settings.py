@@ -108,6 +108,8 @@ class Settings:
     outbox_key_previous: str = ""
     outbox_dead_after_s: float = 72 * 3600.0
     outbox_dead_retention_s: float = 30 * 86400.0
+    handoff_hours: str = "hall"
+    handoff_wait_s: float = 180.0
 
 
 def get_settings() -> Settings:
@@ -183,6 +185,8 @@ def get_settings() -> Settings:
         rest_global_rate_limit=_int("REST_GLOBAL_RATE_LIMIT", 3000),
         wechat_send_max_attempts=_int("WECHAT_SEND_MAX_ATTEMPTS", 5),
         wechat_send_max_total_s=_float("WECHAT_SEND_MAX_TOTAL", 120.0),
+        handoff_hours=_env("HANDOFF_HOURS", "hall").strip().lower() or "hall",
+        handoff_wait_s=_float("HANDOFF_WAIT", 180.0),
     )
 
 

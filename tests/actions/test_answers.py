@@ -1,4 +1,4 @@
-"""One-turn answers: greeting buttons, scope, hand-over, computed dates, fallback suggestions."""
+"""One-turn answers: greeting buttons, scope, computed dates, fallback suggestions."""
 from __future__ import annotations
 
 from datetime import date
@@ -8,7 +8,6 @@ from actions.answers import (
     ActionChitchat,
     ActionDefaultAskAffirmation,
     ActionGreet,
-    ActionHandoff,
     suggestion_buttons,
 )
 from reissue import knowledge
@@ -24,12 +23,10 @@ async def test_greeting_offers_hot_topics_and_applying(make_tracker, dispatcher,
 
 
 async def test_message_actions_say_their_knowledge_message(make_tracker, dispatcher, domain, said) -> None:
-    """Chit-chat and hand-over each say their own message from the knowledge base."""
-    tracker = make_tracker("x", active_loop=None)
-    for action, key in ((ActionChitchat(), "chitchat"), (ActionHandoff(), "handoff")):
-        await action.run(dispatcher, tracker, domain)
-        assert knowledge.message(key) in said()
-    assert {ActionChitchat().name(), ActionHandoff().name()} == {"action_chitchat", "action_handoff"}
+    """Chit-chat says its own message from the knowledge base."""
+    await ActionChitchat().run(dispatcher, make_tracker("x", active_loop=None), domain)
+    assert knowledge.message("chitchat") in said()
+    assert ActionChitchat().name() == "action_chitchat"
 
 
 def question(label: str, text: str, **extra: object) -> dict:

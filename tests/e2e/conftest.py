@@ -155,6 +155,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
             "WECHAT_SECRET": FAKE_SECRET,
             "WECHAT_API_BASE": wechat_base,
             "LOG_LEVEL": "INFO",
+            "HANDOFF_HOURS": "always",
         }
     )
     running_stack = Stack.from_environment(env)

@@ -8,6 +8,17 @@ import { RatingCard } from './components/RatingCard.jsx';
 import { ReadAloudButton, useChineseVoice } from './components/ReadAloud.jsx';
 import { RichText } from './components/RichText.jsx';
 import { buildFeedback, photoUploadedMessage, sendFeedback, uploadErrorMessage, uploadPhoto } from './lib/backend.js';
+import {
+  ENDED,
+  fetchUpdates,
+  handoffFrom,
+  lastMessageId,
+  loadHandoff,
+  POLL_MS,
+  saveHandoff,
+  sendToPerson,
+  updateMessages,
+} from './lib/handoff.js';
 import { botMessagesFrom, findApplicationNumber, postToRasa } from './lib/rasa.js';
 import {
   clearConversation,
@@ -86,8 +97,20 @@ export function App({ config, store = window.sessionStorage, modeStore = store, 
   const focusIds = useRef(new Set());
   const greeted = useRef(false);
   const lastActive = useRef(Date.now());
+  const [handoff, setHandoffState] = useState(() => loadHandoff(store));
+  const handoffRef = useRef(handoff);
   messagesRef.current = messages;
   senderRef.current = sender;
+
+  /** Start, move on or end (null) the live handoff, keeping it across a reload. */
+  const setHandoff = useCallback(
+    (next) => {
+      handoffRef.current = next;
+      saveHandoff(store, next);
+      setHandoffState(next);
+    },
+    [store],
+  );
 
   useEffect(() => saveTranscript(store, messages), [store, messages]);
 
@@ -127,6 +150,8 @@ export function App({ config, store = window.sessionStorage, modeStore = store, 
           if (userId) patch(userId, { pending: false, failed: false });
           const bot = botMessagesFrom(replies);
           if (bot.length) append(bot);
+          const opened = handoffFrom(replies);
+          if (opened) setHandoff(opened);
           setStatus(announcement(bot));
         } catch {
           if (senderRef.current !== sender) return;
@@ -139,17 +164,77 @@ export function App({ config, store = window.sessionStorage, modeStore = store, 
       });
       return queue.current;
     },
-    [append, patch, config.rasaUrl, sender],
+    [append, patch, setHandoff, config.rasaUrl, sender],
   );
+
+  /** During a handoff: send the user's words to the person (an ended handoff hands the words to the assistant). */
+  const relay = useCallback(
+    (text, userId) => {
+      const current = handoffRef.current;
+      queue.current = queue.current.then(async () => {
+        try {
+          await sendToPerson(config.backendUrl, current, text);
+          patch(userId, { pending: false, failed: false });
+        } catch (err) {
+          const ended = err && (err.status === 404 || err.status === 409);
+          if (!ended) {
+            patch(userId, { pending: false, failed: true });
+            return;
+          }
+          if (handoffRef.current === current) setHandoff(null);
+          const replies = await postToRasa(config.rasaUrl, sender, text).catch(() => null);
+          patch(userId, { pending: false, failed: replies === null });
+          const bot = botMessagesFrom(replies);
+          if (bot.length) append(bot);
+        }
+      });
+      return queue.current;
+    },
+    [append, patch, setHandoff, config.backendUrl, config.rasaUrl, sender],
+  );
+
+  const handoffId = handoff ? handoff.id : null;
+  useEffect(() => {
+    if (handoffId === null) return undefined;
+    let stopped = false;
+    let busy = false;
+    const tick = async () => {
+      const current = handoffRef.current;
+      if (stopped || busy || !current) return;
+      busy = true;
+      try {
+        const updates = await fetchUpdates(config.backendUrl, current);
+        if (stopped || handoffRef.current !== current) return;
+        const items = updateMessages(updates);
+        if (items.length) {
+          append(items);
+          setStatus(items.map((m) => m.content.text).join('\n'));
+        }
+        const after = lastMessageId(updates, current.after || 0);
+        if (ENDED.includes(updates.status)) setHandoff(null);
+        else if (after !== current.after) setHandoff({ ...current, after });
+      } catch (err) {
+        if (!stopped && err && err.status === 404) setHandoff(null);
+      } finally {
+        busy = false;
+      }
+    };
+    const timer = setInterval(tick, POLL_MS);
+    tick();
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
+  }, [handoffId, append, setHandoff, config.backendUrl]);
 
   /** Show the user's words (or a button title) and send the payload; `typed` marks words from the composer. */
   const sendText = useCallback(
     (payload, shown = payload, typed = false) => {
       const content = { text: shown, payload, pending: true, typed };
       const [id] = append([{ type: 'text', position: 'right', content }]);
-      return deliver(payload, id);
+      return handoffRef.current ? relay(payload, id) : deliver(payload, id);
     },
-    [append, deliver],
+    [append, deliver, relay],
   );
 
   useEffect(() => {
@@ -163,9 +248,11 @@ export function App({ config, store = window.sessionStorage, modeStore = store, 
   const retryBubble = useCallback(
     (message) => {
       patch(message._id, { failed: false, pending: true });
-      deliver(message.content.payload || message.content.text, message._id);
+      const text = message.content.payload || message.content.text;
+      if (handoffRef.current) relay(text, message._id);
+      else deliver(text, message._id);
     },
-    [patch, deliver],
+    [patch, deliver, relay],
   );
 
   /** Retry a silent send (the greeting) from its notice. */
@@ -232,6 +319,7 @@ export function App({ config, store = window.sessionStorage, modeStore = store, 
   const forget = useCallback(
     (notices = []) => {
       clearConversation(store);
+      setHandoff(null);
       const fresh = notices.map((notice) => stamp(notice, null));
       const next = getSenderId(store);
       greeted.current = false;
@@ -244,7 +332,7 @@ export function App({ config, store = window.sessionStorage, modeStore = store, 
       setStatus(notices.length ? notices[0].content.text : '');
       setSender(next);
     },
-    [store],
+    [store, setHandoff],
   );
 
   /** 「新对话」: after a confirmation, forget this conversation and greet again with a new sender id. */
@@ -288,6 +376,7 @@ export function App({ config, store = window.sessionStorage, modeStore = store, 
             data-pending={content.pending ? 'true' : undefined}
             data-failed={content.failed ? 'true' : undefined}
           >
+            {content.author === 'staff' && <span className="MsgAuthor">工作人员</span>}
             {(content.text || '').trim() && (
               <Bubble>
                 <p className="MsgText">
@@ -386,7 +475,7 @@ export function App({ config, store = window.sessionStorage, modeStore = store, 
         renderMessageContent={renderMessageContent}
         isTyping={typing > 0}
         text={initialDraft}
-        placeholder="请输入您的问题"
+        placeholder={handoff ? '请输入，发给工作人员' : '请输入您的问题'}
         inputOptions={{ 'aria-label': '输入您的问题', maxLength: 500, showCount: false }}
         onInputChange={(value) => {
           lastActive.current = Date.now();

@@ -1,0 +1,47 @@
+"""Database tables of the live handoff (migration 0006_handoffs creates exactly these)."""
+from __future__ import annotations
+
+from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text
+
+from backend.models import Base
+
+
+class Handoff(Base):
+    """One conversation handed to a person: its queue entry (masked summary), who took it, how it ended."""
+
+    __tablename__ = "handoffs"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    status = Column(String(16), nullable=False, index=True)
+    channel = Column(String(16), nullable=False)
+    token_hash = Column(String(64), nullable=False)
+    topic = Column(String(64), nullable=False)
+    summary = Column(Text, nullable=False)
+    taken_by = Column(String(64), nullable=True)
+    created_at = Column(DateTime, nullable=False, index=True)
+    taken_at = Column(DateTime, nullable=True)
+    ended_at = Column(DateTime, nullable=True)
+
+
+class HandoffMessage(Base):
+    """One message of a handoff's transcript (user, staff or the system's own notice), stored masked."""
+
+    __tablename__ = "handoff_messages"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    handoff_id = Column(Integer, ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=False, index=True)
+    author = Column(String(16), nullable=False)
+    text = Column(Text, nullable=False)
+    at = Column(DateTime, nullable=False)
+
+
+class HandoffEvent(Base):
+    """The handoff's audit trail: queued, taken, replied, released, closed, expired — who and when."""
+
+    __tablename__ = "handoff_events"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    handoff_id = Column(Integer, ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=False, index=True)
+    action = Column(String(16), nullable=False)
+    actor = Column(String(64), nullable=False)
+    at = Column(DateTime, nullable=False)

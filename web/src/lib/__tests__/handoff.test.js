@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import {
+  ENDED,
+  fetchUpdates,
+  handoffFrom,
+  HANDOFF_KEY,
+  lastMessageId,
+  loadHandoff,
+  saveHandoff,
+  sendToPerson,
+  updateMessages,
+} from '../handoff.js';
+
+/** A sessionStorage stand-in. */
+function memoryStore() {
+  const data = new Map();
+  return {
+    getItem: (k) => (data.has(k) ? data.get(k) : null),
+    setItem: (k, v) => data.set(k, String(v)),
+    removeItem: (k) => data.delete(k),
+  };
+}
+
+test('a handoff reply opens a handoff; anything else does not', () => {
+  const replies = [{ text: '正在为您转接' }, { custom: { type: 'handoff', handoff_id: 4, token: 'secret-token' } }];
+  assert.deepEqual(handoffFrom(replies), { id: 4, token: 'secret-token', after: 0 });
+  assert.equal(handoffFrom([{ custom: { type: 'handoff', handoff_id: '4', token: 'x' } }]), null);
+  assert.equal(handoffFrom([{ custom: { type: 'rating' } }]), null);
+  assert.equal(handoffFrom(null), null);
+});
+
+test('the handoff survives a reload and is forgotten on request', () => {
+  const store = memoryStore();
+  saveHandoff(store, { id: 2, token: 'abc', after: 5 });
+  assert.deepEqual(loadHandoff(store), { id: 2, token: 'abc', after: 5 });
+  saveHandoff(store, null);
+  assert.equal(loadHandoff(store), null);
+  store.setItem(HANDOFF_KEY, '{not json');
+  assert.equal(loadHandoff(store), null);
+});
+
+test('messages and polls carry the token and the last id seen', async () => {
+  const seen = [];
+  const fetchFn = async (url, init) => {
+    seen.push({ url, body: JSON.parse(init.body), method: init.method });
+    return { ok: true, status: 200, json: async () => ({ status: 'taken', ahead: 0, messages: [] }) };
+  };
+  const handoff = { id: 9, token: 'tok', after: 3 };
+  await sendToPerson('http://b:8000/', handoff, '您好', { fetchFn });
+  await fetchUpdates('http://b:8000', handoff, { fetchFn });
+  assert.deepEqual(seen, [
+    { url: 'http://b:8000/api/v1/handoffs/9/user-messages', body: { token: 'tok', text: '您好' }, method: 'POST' },
+    { url: 'http://b:8000/api/v1/handoffs/9/updates', body: { token: 'tok', after: 3 }, method: 'POST' },
+  ]);
+  await assert.rejects(fetchUpdates('http://b', handoff, { fetchFn: async () => ({ ok: false, status: 404 }) }),
+    (err) => err.status === 404);
+  await assert.rejects(fetchUpdates('http://b', handoff, { fetchFn: async () => { throw new Error('down'); } }));
+});
+
+test('staff replies become bubbles, system words notices, and the ended states are known', () => {
+  const updates = { status: 'released', messages: [
+    { id: 7, author: 'staff', text: '您好' }, { id: 8, author: 'system', text: '已交回' }, { id: 9, author: 'staff', text: ' ' }] };
+  assert.deepEqual(updateMessages(updates), [
+    { type: 'text', position: 'left', content: { text: '您好', author: 'staff' } },
+    { type: 'notice', position: 'center', content: { text: '已交回' } },
+  ]);
+  assert.equal(lastMessageId(updates, 2), 9);
+  assert.equal(lastMessageId({ messages: [] }, 2), 2);
+  assert.deepEqual(ENDED, ['released', 'closed', 'expired']);
+});

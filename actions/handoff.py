@@ -3,7 +3,7 @@ summary (the widget then carries the user's messages to the person and shows the
 the queue cannot take it, the hotline and the hall."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Dict, List, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction
@@ -13,12 +13,11 @@ from rasa_sdk.types import DomainDict
 from actions import wiring
 from actions.common import channel_of, fail_safe
 from reissue import clock, knowledge
-from reissue.handoff import staffed, summary
+from reissue.handoff import conversation_summary, staffed
 from reissue.settings import get_settings
 
 # The front ends that show a person's replies as they come (the widget polls the backend).
 LIVE_CHANNELS = {"web"}
-TOPICS = {"reissue_form": "handoff_topic_reissue", "progress_form": "handoff_topic_progress"}
 
 
 def recent_turns(tracker: Tracker) -> List[Tuple[str, str]]:
@@ -31,12 +30,10 @@ def recent_turns(tracker: Tracker) -> List[Tuple[str, str]]:
     return turns
 
 
-def conversation_summary(tracker: Tracker) -> Dict[str, Any]:
+def tracker_summary(tracker: Tracker) -> Dict[str, Any]:
     """What staff read in the queue: topic, the form's fields so far (masked), the field being asked, the turns."""
-    loop = tracker.active_loop_name
-    topic = knowledge.message(TOPICS.get(str(loop), "handoff_topic_question"))
-    requested: Optional[str] = tracker.get_slot("requested_slot") if loop else None
-    return summary(topic, tracker.current_slot_values(), recent_turns(tracker), requested)
+    return conversation_summary(tracker.active_loop_name, tracker.current_slot_values(), recent_turns(tracker),
+                                tracker.get_slot("requested_slot"))
 
 
 class ActionHandoff(Action):
@@ -56,7 +53,7 @@ class ActionHandoff(Action):
         if not staffed(clock.now(), get_settings().handoff_hours):
             dispatcher.utter_message(text=knowledge.message("handoff_off_hours") + "\n" + knowledge.message("handoff"))
             return []
-        entry = await wiring.handoff_client().open(channel, conversation_summary(tracker))
+        entry = await wiring.handoff_client().open(channel, tracker_summary(tracker))
         if entry is None:
             dispatcher.utter_message(text=knowledge.message("handoff"))
             return []

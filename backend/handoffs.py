@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Dict, List, Optional, Tuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.errors import ApiError
@@ -219,3 +219,15 @@ def updates(factory: sessionmaker, handoff_id: int, token: str, after: int, wait
             HandoffMessage.author.in_((STAFF, SYSTEM))).order_by(HandoffMessage.id)).scalars().all()
         return {"status": row.status, "ahead": _ahead(session, row),
                 "messages": [{"id": m.id, "author": m.author, "text": m.text} for m in found]}
+
+
+def delete_older(factory: sessionmaker, cutoff: datetime) -> int:
+    """Delete the handoffs that entered the queue before `cutoff`, with their transcripts and audit trails."""
+    with factory.begin() as session:
+        ids = list(session.execute(select(Handoff.id).where(Handoff.created_at < cutoff)).scalars())
+        if not ids:
+            return 0
+        for model in (HandoffMessage, HandoffEvent):
+            session.execute(delete(model).where(model.handoff_id.in_(ids)).execution_options(synchronize_session=False))
+        return int(session.execute(delete(Handoff).where(Handoff.id.in_(ids))
+                                   .execution_options(synchronize_session=False)).rowcount or 0)

@@ -15,7 +15,7 @@ from sqlalchemy import delete, event, exists, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from backend import service
+from backend import handoffs, service
 from backend.db import make_engine, make_session_factory
 from backend.lifecycle import ALLOWED
 from backend.models import Application, Feedback, Photo, UnansweredQuestion
@@ -41,6 +41,7 @@ class Periods:
     feedback: Optional[timedelta]
     orphan_photos: Optional[timedelta]
     finished_applications: Optional[timedelta]
+    handoffs: Optional[timedelta] = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Periods":
@@ -56,6 +57,7 @@ class Periods:
             feedback=period(days=settings.feedback_retention_days),
             orphan_photos=period(hours=settings.orphan_photo_hours),
             finished_applications=period(days=settings.application_retention_days),
+            handoffs=period(days=settings.handoff_retention_days),
         )
 
 
@@ -68,6 +70,7 @@ class Swept:
     photos: int = 0
     applications: int = 0
     secured: int = 0
+    handoffs: int = 0
 
 
 def delete_older(factory: sessionmaker, model: type, cutoff: datetime) -> int:
@@ -164,6 +167,7 @@ def sweep(factory: sessionmaker, upload_dir: Path, periods: Periods, now: dateti
                       if application_cutoff else 0),
         photos=delete_orphan_photos(factory, upload_dir, photo_cutoff) if photo_cutoff else 0,
         secured=secure_legacy_photos(factory, upload_dir),
+        handoffs=handoffs.delete_older(factory, now - periods.handoffs) if periods.handoffs else 0,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from reissue.application import FIELD_LABELS, REASON_LABELS
 from reissue.hall import hall_status
+from reissue.knowledge import message
 from reissue.masking import mask_id, mask_name, mask_phone, scrub
 from reissue.parsing.text import normalise
 
@@ -30,6 +31,8 @@ SUMMARY_FIELDS: Tuple[str, ...] = (
     "cert_number", "city", "phone", "photo_ref",
 )
 MASKS = {"id_number": mask_id, "phone": mask_phone, "applicant_name": mask_name}
+# The topic staff read first, by the form the conversation is in (no form: a question about the service).
+TOPICS = {"reissue_form": "handoff_topic_reissue", "progress_form": "handoff_topic_progress"}
 _CANCEL = re.compile(r"^(?:不用了|不用|不需要了|不需要|算了|取消)(?:吧|啦|了)?(?:[,，。.!！~～]*(?:谢谢|谢了))?[。.!！~～]*$")
 
 
@@ -77,6 +80,13 @@ def summary(topic: str, slots: Mapping[str, Any], turns: Iterable[Tuple[str, str
         "asking": FIELD_LABELS.get(requested or "", ""),
         "turns": masked_turns(turns),
     }
+
+
+def conversation_summary(loop: Optional[str], slots: Mapping[str, Any], turns: Iterable[Tuple[str, str]],
+                         requested: Optional[str]) -> Dict[str, Any]:
+    """The summary of a conversation in form `loop` (or none), its slots, its turns and the field being asked."""
+    topic = message(TOPICS.get(str(loop), "handoff_topic_question"))
+    return summary(topic, slots, turns, requested if loop else None)
 
 
 def clean_text(text: str) -> str:

@@ -110,6 +110,8 @@ class Settings:
     outbox_dead_retention_s: float = 30 * 86400.0
     handoff_hours: str = "hall"
     handoff_wait_s: float = 180.0
+    wechat_handoff: str = "console"
+    handoff_retention_days: float = 30.0
 
 
 def get_settings() -> Settings:
@@ -187,6 +189,8 @@ def get_settings() -> Settings:
         wechat_send_max_total_s=_float("WECHAT_SEND_MAX_TOTAL", 120.0),
         handoff_hours=_env("HANDOFF_HOURS", "hall").strip().lower() or "hall",
         handoff_wait_s=_float("HANDOFF_WAIT", 180.0),
+        wechat_handoff=_env("WECHAT_HANDOFF", "console").strip().lower() or "console",
+        handoff_retention_days=_float("HANDOFF_RETENTION_DAYS", 30.0),
     )
 
 

@@ -34,11 +34,14 @@ from bot.channels.wechat_crypto import (
     MessageCrypto,
     check_signature,
 )
+from bot.channels.wechat_handoff import PLATFORM, WeChatHandoffs, tracker_summary
 from bot.channels.wechat_media import PhotoIntake, photo_requested
 from bot.channels.wechat_render import Choice, is_handoff_request, render_turn, resolve_choice
 from bot.channels.wechat_state import MemoryWeChatState, RedisWeChatState
+from reissue import clock as reissue_clock
 from reissue import knowledge
 from reissue.application import find_application_number, find_reference
+from reissue.handoff import staffed
 from reissue.masking import mask_openid
 from reissue.settings import get_settings
 
@@ -239,6 +242,8 @@ class WeChatInput(InputChannel):
         api_base: str = "https://api.weixin.qq.com",
         api_client: Optional[WeChatApiClient] = None,
         photo_intake: Optional[PhotoIntake] = None,
+        handoffs: Optional[WeChatHandoffs] = None,
+        handoff_mode: str = "",
         cache_dir: Optional[Path] = None,
         dedupe_ttl_s: float = 600.0,
         choice_ttl_s: float = 6 * 3600.0,
@@ -256,6 +261,8 @@ class WeChatInput(InputChannel):
         self.crypto: Optional[MessageCrypto] = MessageCrypto(token, keys, appid) if keys else None
         self._api = api_client
         self._photos = photo_intake
+        self._handoffs = handoffs
+        self.handoff_mode = (handoff_mode or get_settings().wechat_handoff).strip().lower()
         self._cache_dir = cache_dir
         # A used request is remembered for as long as its timestamp could still pass the freshness check.
         request_ttl_s = 2 * MAX_CLOCK_SKEW_S
@@ -286,6 +293,14 @@ class WeChatInput(InputChannel):
         if self._photos is None:
             self._photos = PhotoIntake(self.api, get_settings().backend_url)
         return self._photos
+
+    @property
+    def handoffs(self) -> WeChatHandoffs:
+        """Return the live handoffs of WeChat users (console mode), created on first use."""
+        if self._handoffs is None:
+            settings = get_settings()
+            self._handoffs = WeChatHandoffs(self.api, settings.backend_url, settings.backend_token)
+        return self._handoffs
 
     async def remembered_choices(self, openid: str) -> Optional[List[Choice]]:
         """Return the numbered choices last offered to `openid`, if still remembered."""
@@ -345,6 +360,24 @@ class WeChatInput(InputChannel):
                                 incoming.kind)
         return outcome.text
 
+    async def _open_handoff(self, incoming: Incoming, tracker_store: Any) -> bool:
+        """Console mode: queue the conversation for a person during staffed hours; False to let Rasa answer (the
+        hotline and the hall)."""
+        if not staffed(reissue_clock.now(), get_settings().handoff_hours):
+            return False
+        try:
+            tracker = await tracker_store.retrieve(conversation_id(CHANNEL_NAME, incoming.openid)) \
+                if tracker_store is not None else None
+        except Exception as exc:  # noqa: BLE001 - without the tracker the summary is shorter, the person still comes
+            logger.warning("wechat.handoff.no_tracker error=%s", type(exc).__name__)
+            tracker = None
+        ahead = await self.handoffs.open(incoming.openid, tracker_summary(tracker, incoming.text))
+        if ahead is None:
+            return False
+        await self.state.forget_choices(incoming.openid)
+        await self._deliver(incoming.openid, [knowledge.message("handoff_queued", ahead=ahead)], incoming.kind)
+        return True
+
     async def _deliver(self, openid: str, texts: List[str], kind: str) -> None:
         """Send the channel's own replies (not from a Rasa turn) as text messages."""
         await self._send_all(openid, [{"msgtype": "text", "text": {"content": text}} for text in texts], kind)
@@ -367,6 +400,12 @@ class WeChatInput(InputChannel):
         openid = incoming.openid
         async with self._user_lock(openid):
             text = incoming.text
+            if incoming.kind != "enter" and self.handoff_mode != PLATFORM and await self.handoffs.forward(openid, text):
+                logger.info("wechat.handoff.forwarded user=%s kind=%s", mask_openid(openid), incoming.kind)
+                return
+            if incoming.kind == "text" and self.handoff_mode != PLATFORM and is_handoff_request(text) \
+                    and await self._open_handoff(incoming, tracker_store):
+                return
             if incoming.kind == "image":
                 photo_text = await self._photo_text(incoming, tracker_store)
                 if photo_text is None:
@@ -510,7 +549,7 @@ class WeChatInput(InputChannel):
                 return response.text("forbidden", status=403)
             logger.info("wechat.push type=%s user=%s", msg_type, mask_openid(openid))
 
-            if msg_type == "text" and is_handoff_request(str(push.get("Content") or "")):
+            if self.handoff_mode == PLATFORM and msg_type == "text" and is_handoff_request(str(push.get("Content") or "")):
                 logger.info("wechat.transfer user=%s", mask_openid(openid))
                 await self.state.forget_choices(openid)
                 return self._passive_reply(transfer_reply(push), fmt, key_index, request.args.get("nonce", ""))

@@ -9,7 +9,7 @@ from typing import Dict, Optional
 
 import requests
 
-from bot.channels.wechat_crypto import MessageCrypto, decode_aes_key, encrypt, sign
+from bot.channels.wechat_crypto import decode_aes_key, encrypt, sign
 
 WEBHOOK = "/webhooks/wechat/webhook"
 
@@ -86,16 +86,41 @@ def test_duplicate_push_is_answered_once(stack) -> None:
     assert len(stack.wechat.delivered(openid)) == 1
 
 
-def test_transfer_to_a_human_agent(stack) -> None:
-    """"转人工" is answered with transfer_customer_service, sealed like the push."""
+def staff(stack, method: str, path: str, **kwargs) -> dict:
+    """One call to the staff API with the staff credential."""
+    response = requests.request(method, f"{stack.backend_url}{path}", timeout=30,
+                                headers={"Authorization": f"Bearer {stack.staff_token}"}, **kwargs)
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+def test_a_person_answers_a_wechat_user_through_the_send_api(stack) -> None:
+    """"转人工" (console mode, staffed) queues the conversation; the user's message reaches the person, not the
+    model; the person's reply and the hand-back arrive through the send API; the assistant answers again after."""
     openid = new_openid()
-    response = push(stack, text_push(openid, "转人工"))
-    assert response.status_code == 200
-    envelope = response.json()
-    crypto = MessageCrypto(stack.wechat_token, [stack.wechat_aes_key], stack.wechat_appid)
-    plain, _ = crypto.decrypt_message(envelope["Encrypt"], envelope["MsgSignature"], str(envelope["TimeStamp"]),
-                                      envelope["Nonce"])
-    assert json.loads(plain)["MsgType"] == "transfer_customer_service"
+    assert push(stack, text_push(openid, "转人工")).text == "success"
+    assert "您前面还有" in stack.wechat.wait_for_sends(1, timeout=60, openid=openid)[0].content
+    entry = next(item for item in staff(stack, "GET", "/api/v1/handoffs", params={"status": "waiting"})["items"]
+                 if item["channel"] == "wechat" and item["summary"]["turns"][-1]["text"] == "转人工")
+    staff(stack, "POST", f"/api/v1/handoffs/{entry['id']}/take")
+    staff(stack, "POST", f"/api/v1/handoffs/{entry['id']}/messages", json={"text": "您好，我是工作人员。"})
+    texts = [s.content for s in stack.wechat.wait_for_sends(3, timeout=30, openid=openid)]
+    assert texts[1:3] == ["工作人员已接入，请直接说您的问题。", "您好，我是工作人员。"]
+    assert push(stack, text_push(openid, "我的证书丢了")).text == "success"
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        detail = staff(stack, "GET", f"/api/v1/handoffs/{entry['id']}")
+        if any(m["author"] == "user" for m in detail["messages"]):
+            break
+        time.sleep(0.2)
+    assert [m["text"] for m in detail["messages"] if m["author"] == "user"] == ["我的证书丢了"]
+    staff(stack, "POST", f"/api/v1/handoffs/{entry['id']}/release")
+    assert "交回智能助手" in stack.wechat.wait_for_sends(4, timeout=30, openid=openid)[3].content
+    time.sleep(3)  # the channel's poller sees the hand-back and forgets the handoff
+    assert push(stack, text_push(openid, "补办要交钱吗")).text == "success"
+    assert "不收费" in stack.wechat.wait_for_sends(5, timeout=60, openid=openid)[4].content
+    user_turns = [e["text"] for e in stack.tracker(f"wechat:{openid}")["events"] if e["event"] == "user"]
+    assert user_turns == ["补办要交钱吗"]
 
 
 def test_forged_push_is_refused(stack) -> None:

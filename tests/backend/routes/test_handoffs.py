@@ -135,3 +135,21 @@ def test_two_staff_taking_at_once_one_wins(app):
         handoffs.take(app.state.factory, opened.id, "li")
     assert getattr(refused.value, "status_code", None) == 409
     assert handoffs.detail(app.state.factory, opened.id)["taken_by"] == "wang"
+
+
+def test_old_handoffs_are_deleted_with_their_transcripts(client, app):
+    from backend import retention
+    from backend.handoff_models import HandoffEvent
+
+    old, new = open_one(client), open_one(client)
+    client.post(f"/api/v1/handoffs/{old['id']}/user-messages", json={"token": old["token"], "text": "您好"})
+    with app.state.factory.begin() as session:
+        session.get(Handoff, old["id"]).created_at = utc_now_naive() - timedelta(days=31)
+    periods = retention.Periods(unanswered=None, feedback=None, orphan_photos=None, finished_applications=None,
+                                handoffs=timedelta(days=30))
+    swept = retention.sweep(app.state.factory, app.state.settings.upload_dir, periods, utc_now_naive())
+    assert swept.handoffs == 1
+    with app.state.factory() as session:
+        assert [row.id for row in session.execute(select(Handoff)).scalars()] == [new["id"]]
+        assert {m.handoff_id for m in session.execute(select(HandoffMessage)).scalars()} <= {new["id"]}
+        assert {e.handoff_id for e in session.execute(select(HandoffEvent)).scalars()} == {new["id"]}

@@ -16,8 +16,10 @@ from sanic import Sanic
 
 from bot.channels.wechat import WeChatInput
 from bot.channels.wechat_api import WeChatApiClient
+from bot.channels.wechat_handoff import WeChatHandoffs
 from bot.channels.wechat_media import PhotoIntake
 from tests.bot.channels.wechat_support import AES_KEY, AES_KEY_PREVIOUS, TOKEN, ChannelHarness, FakeRasa, FakeTrackers
+from tests.fakes.handoff_backend import start_handoff_backend
 from tests.fakes.scripted_backend import backend, closed_port_url, start_backend, stop_backend  # noqa: F401 - fixtures
 from tests.fakes.wechat_api_server import FAKE_APPID, FAKE_SECRET, FakeWeChatRecorder, start_fake_wechat_api
 
@@ -61,8 +63,11 @@ async def serve_channel(
     sleeps = Sleeps()
     api = WeChatApiClient(FAKE_APPID, FAKE_SECRET, base_url, var_dir, timeout=(2.0, 5.0), sleep=sleeps)
     photo_backend = start_backend()
+    queue = start_handoff_backend()
+    handoffs = WeChatHandoffs(api, queue.url, "bot-token", poll_s=0.05)
     channel = WeChatInput(token=TOKEN, appid=FAKE_APPID, secret=FAKE_SECRET, api_base=base_url, api_client=api,
-                          photo_intake=PhotoIntake(api, photo_backend.url), **keys)
+                          photo_intake=PhotoIntake(api, photo_backend.url), handoffs=handoffs,
+                          handoff_mode="console", **keys)
     rasa = FakeRasa()
     trackers = FakeTrackers()
     app = Sanic(f"wechat_test_{uuid.uuid4().hex[:8]}")
@@ -75,12 +80,14 @@ async def serve_channel(
     await server.start_serving()
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10.0) as client:
-            yield ChannelHarness(client, channel, rasa, recorder, base_url, sleeps.calls, photo_backend, trackers)
+            yield ChannelHarness(client, channel, rasa, recorder, base_url, sleeps.calls, photo_backend, trackers, queue)
             await channel.wait_idle()
     finally:
         server.close()
         await server.wait_closed()
+        await handoffs.stop()
         stop_backend(photo_backend)
+        queue.stop()
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from bot.channels.wechat import (
     to_xml,
 )
 from bot.channels.wechat_crypto import MessageCrypto, sign
+from bot.channels.wechat_handoff import PLATFORM
 from reissue import knowledge
 from reissue.masking import mask_openid
 from tests.bot.channels.wechat_support import (
@@ -291,7 +292,9 @@ async def test_unsupported_push_is_acknowledged_and_ignored(harness: ChannelHarn
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 async def test_transfer_to_human_answers_synchronously(harness: ChannelHarness, fmt: str) -> None:
-    """转人工 is answered with transfer_customer_service in the push's format, without Rasa or sends."""
+    """With WECHAT_HANDOFF=platform, 转人工 is answered with transfer_customer_service in the push's format,
+    without Rasa or sends."""
+    harness.channel.handoff_mode = PLATFORM
     fields = push("转人工")
     response = await harness.post(as_json(fields) if fmt == "json" else to_xml(fields))
     assert response.status_code == 200
@@ -318,6 +321,7 @@ async def test_safe_mode_round_trip(safe_harness: ChannelHarness, fmt: str) -> N
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 async def test_safe_mode_transfer_reply_is_encrypted(safe_harness: ChannelHarness, fmt: str) -> None:
     """In safe mode the transfer reply is sealed and signed; decrypted it is transfer_customer_service."""
+    safe_harness.channel.handoff_mode = PLATFORM
     body, params = seal(push("人工客服"), fmt)
     response = await safe_harness.post(body, params)
     envelope, envelope_fmt = parse_body(response.content)

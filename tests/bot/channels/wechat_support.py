@@ -14,6 +14,7 @@ from rasa.core.channels.channel import UserMessage
 from bot.channels.wechat import WeChatInput
 from bot.channels.wechat_crypto import sign
 from bot.stores import mark_store_failure
+from tests.fakes.handoff_backend import FakeHandoffBackend
 from tests.fakes.scripted_backend import ScriptedBackend
 from tests.fakes.wechat_api_server import FakeWeChatRecorder
 
@@ -89,6 +90,7 @@ class ChannelHarness:
     sleeps: List[float] = field(default_factory=list)
     backend: Optional[ScriptedBackend] = None
     trackers: FakeTrackers = field(default_factory=FakeTrackers)
+    queue: Optional[FakeHandoffBackend] = None
 
     async def post(self, body: str, params: Optional[Dict[str, str]] = None) -> httpx.Response:
         """POST a push to the webhook, signed unless `params` is given."""

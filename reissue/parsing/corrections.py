@@ -51,7 +51,7 @@ class Correction:
     new_text: str
 
 
-def _masked(text: str, words: List[str]) -> str:
+def _blanked(text: str, words: List[str]) -> str:
     """`text` with every listed word replaced by spaces."""
     for word in sorted(words, key=len, reverse=True):
         text = text.replace(word, " " * len(word))
@@ -61,7 +61,7 @@ def _masked(text: str, words: List[str]) -> str:
 def _field_from_words(text: str) -> Optional[str]:
     """The field named first in the text by a field word."""
     aliases = [alias for alias in qualification_aliases() if alias and alias in text]
-    masked = _masked(text, list(_IGNORED) + aliases)
+    masked = _blanked(text, list(_IGNORED) + aliases)
     found: List[Tuple[int, str]] = []
     for word, field in _FIELD_WORDS:
         start = masked.find(word)

@@ -3,8 +3,13 @@ server, the real backend; staff through the API. Measured and printed (not asser
 "转人工" to the queue entry, and from a staff reply to the user's screen."""
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import time
+import uuid
+from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
@@ -16,6 +21,22 @@ from tests.e2e.applicant import dialogue, synthetic_id
 from tests.e2e.test_web_widget import CHROMIUM, CHROMIUM_ARGS, REPLY_TIMEOUT_MS
 
 POLL_S = 0.05
+ROOT = Path(__file__).resolve().parents[2]
+STAFF_USER = "handoff-reviewer"
+STAFF_PASSWORD = "handoff-password-" + uuid.uuid4().hex[:8]
+
+
+@pytest.fixture(scope="module")
+def staff_account(stack) -> str:
+    """A reviewer account made with the real command line; its name."""
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env["REISSUE_VAR_DIR"] = str(stack.var_dir)
+    done = subprocess.run(
+        [sys.executable, "-m", "backend", "accounts", "create", STAFF_USER, "--role", "reviewer"],
+        input=STAFF_PASSWORD + "\n", capture_output=True, text=True, cwd=ROOT, env=env, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return STAFF_USER
 
 
 @pytest.fixture(scope="module")
@@ -159,3 +180,40 @@ def test_a_person_is_reachable_in_at_most_two_turns_from_any_form_state(stack) -
     print(f"\nturns from 转人工 to the queue, per form step: {turns_needed}")
     assert max(turns_needed) <= 2 and len(turns_needed) == len(steps) + 1
     assert re.fullmatch(r"[12]+", "".join(map(str, turns_needed)))
+
+
+def test_staff_serve_the_conversation_from_the_staff_page(stack, browser: Browser, page: Page, staff_account) -> None:
+    """A signed-in reviewer takes the conversation, answers and hands it back with the page's buttons; the widget
+    in another browser context shows the answer; the audit trail names the account."""
+    frame = open_portal_chat(page, stack.web_url)
+    type_in(frame, "转人工")
+    expect(frame.locator(".Message.left .MsgText").last).to_contain_text("您前面还有")
+    staff_context = browser.new_context(locale="zh-CN")
+    desk = staff_context.new_page()
+    try:
+        desk.goto(stack.backend_url + "/staff")
+        desk.get_by_label("账号").fill(staff_account)
+        desk.get_by_label("密码").fill(STAFF_PASSWORD)
+        desk.get_by_role("button", name="登录").click()
+        desk.get_by_role("link", name=re.compile("人工服务")).click()
+        expect(desk.get_by_role("heading", name="人工服务")).to_be_visible()
+        desk.get_by_role("button", name="接入").last.click()
+        expect(desk.get_by_role("status")).to_contain_text(message("handoff_staff_taken"))
+        desk.get_by_label(re.compile("回复用户")).fill("您好，我是人社厅的工作人员。")
+        desk.get_by_role("button", name="发送").click()
+        expect(frame.locator(".Message.left .MsgText").last).to_have_text("您好，我是人社厅的工作人员。",
+                                                                          timeout=30_000)
+        type_in(frame, "谢谢，我明白了")
+        desk.get_by_role("link", name=re.compile("刷新")).click()
+        expect(desk.locator("main")).to_contain_text("用户：谢谢，我明白了")
+        desk.get_by_role("button", name="交回智能助手").click()
+        expect(desk.get_by_role("status")).to_contain_text(message("handoff_staff_released"))
+        expect(frame.locator(".Notice").last).to_contain_text("交回智能助手")
+        handoff_id = int(re.search(r"人工会话 (\d+)", desk.locator("h1").inner_text()).group(1))
+    finally:
+        staff_context.close()
+    events = staff_api(stack, "GET", f"/api/v1/handoffs/{handoff_id}")["events"]
+    assert [(e["action"], e["actor"]) for e in events][1:] == [
+        ("taken", staff_account), ("replied", staff_account), ("released", staff_account)]
+    type_in(frame, "补办要交钱吗")
+    expect(frame.locator(".Message.left .MsgText").last).to_contain_text("不收费")

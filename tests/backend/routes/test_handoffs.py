@@ -70,7 +70,8 @@ def test_take_reply_release_reach_the_user_and_are_audited(client, app):
     assert last == message("handoff_released", resume=message("handoff_resume", field="手机号"))
     assert [(e["action"], e["actor"]) for e in released["events"]] == [
         ("queued", "assistant"), ("taken", "staff-token"), ("replied", "staff-token"), ("released", "staff-token")]
-    stored = [m.text for m in app.state.factory().execute(select(HandoffMessage)).scalars()]
+    with app.state.factory() as session:
+        stored = [m.text for m in session.execute(select(HandoffMessage)).scalars()]
     assert any("139****5678" in text for text in stored) and not any(PHONE in text for text in stored)
     assert client.post(f"{base}/messages", json={"text": "还在吗"}, headers=STAFF).status_code == 409
 

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import channel_of, fail_safe
-from actions.wiring import backend_client
+from actions.wiring import backend_client, live_answers
 from reissue import clock, knowledge
 from reissue.answering.render import completion_text, render_plan
 from reissue.answering.unanswered import unanswered_records
@@ -86,10 +86,10 @@ class ActionAnswerQuestions(Action):
 
     @fail_safe
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        """Render the plan and record what was not answered."""
+        """Render the plan in the answers' current texts and record what was not answered."""
         message = tracker.latest_message or {}
         plan = message.get("answer_plan") or unclear_plan(message)
-        reply = render_plan(plan, clock.now())
+        reply = render_plan(plan, clock.now(), await live_answers().get())
         if reply.text:
             dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
         records = unanswered_records(plan, channel_of(tracker))

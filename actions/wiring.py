@@ -6,6 +6,7 @@ from functools import lru_cache
 from actions.services.outbox import Outbox
 from clients.backend import BackendClient, HttpBackendClient
 from clients.handoffs import HandoffClient
+from clients.knowledge import LiveAnswers
 
 
 @lru_cache(maxsize=1)
@@ -21,6 +22,12 @@ def handoff_client() -> HandoffClient:
 
 
 @lru_cache(maxsize=1)
+def live_answers() -> LiveAnswers:
+    """The cache of the knowledge store's current FAQ answers."""
+    return LiveAnswers()
+
+
+@lru_cache(maxsize=1)
 def outbox() -> Outbox:
     """The durable outbox configured from the environment."""
     return Outbox()
@@ -30,4 +37,5 @@ def reset() -> None:
     """Forget the built services (tests, or after the environment changed)."""
     backend_client.cache_clear()
     handoff_client.cache_clear()
+    live_answers.cache_clear()
     outbox.cache_clear()

@@ -62,7 +62,7 @@ def install_openapi(app: FastAPI) -> None:
 
 def create_app(settings: Optional[Settings] = None, migrate: bool = True) -> FastAPI:
     """Build the backend for `settings` (default: the environment), migrating the database first."""
-    from backend.routes import api, handoff_pages, handoffs, staff, workspace, workspace_pages
+    from backend.routes import api, handoff_pages, handoffs, knowledge, staff, workspace, workspace_pages
 
     settings = settings or get_settings()
     engine = make_engine(settings.database_url)
@@ -80,6 +80,7 @@ def create_app(settings: Optional[Settings] = None, migrate: bool = True) -> Fas
     app.include_router(api.router)
     app.include_router(staff.router)
     app.include_router(workspace.router)
+    app.include_router(knowledge.router)
     app.include_router(workspace_pages.router)
     app.include_router(handoffs.router)
     app.include_router(handoff_pages.router)

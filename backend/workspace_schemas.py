@@ -128,3 +128,54 @@ class FollowupList(ApiModel):
     total: int
     page: int
     page_size: int
+
+
+class KnowledgeItem(ApiModel):
+    """An FAQ answer as it is now: key, title, text, source, version (0: the training-time default)."""
+
+    key: str
+    title: str
+    text: str
+    source: str
+    version: int
+    is_default: bool
+    note: str
+    updated_by: Optional[str]
+    updated_at: Optional[str]
+
+
+class KnowledgeList(ApiModel):
+    """Every FAQ answer."""
+
+    items: List[KnowledgeItem]
+
+
+class KnowledgeIn(ApiModel):
+    """A new text for an answer and why."""
+
+    text: constr(strict=True, min_length=1, max_length=2000)
+    note: constr(strict=True, min_length=1, max_length=500)
+
+
+class RollbackIn(ApiModel):
+    """The version to restore (0: the default) and why."""
+
+    version: conint(strict=True, ge=0, le=2**31 - 1)
+    note: constr(strict=True, min_length=1, max_length=400)
+
+
+class KnowledgeVersionItem(ApiModel):
+    """One version of an answer."""
+
+    version: int
+    text: str
+    note: str
+    actor: Optional[str]
+    at: Optional[str]
+
+
+class KnowledgeHistory(ApiModel):
+    """Every version of an answer, newest first, the default last."""
+
+    key: str
+    items: List[KnowledgeVersionItem]

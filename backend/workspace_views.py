@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Dict
 
 from backend.followups import Followup
+from backend.knowledge_store import Entry, Version
 from backend.numbering import to_local_iso
 from backend.workspace_models import KnowledgeDraft, WorkspaceEvent
 from reissue.answering.grouping import Group
@@ -64,3 +65,17 @@ def followup_view(item: Followup) -> Dict[str, Any]:
         "updated_by": record.updated_by if record else None,
         "updated_at": to_local_iso(record.updated_at) if record else None,
     }
+
+
+def version_view(version: Version) -> Dict[str, Any]:
+    """One version of an answer."""
+    return {"version": version.version, "text": version.text, "note": version.note, "actor": version.actor,
+            "at": to_local_iso(version.at) if version.at else None}
+
+
+def knowledge_view(entry: Entry) -> Dict[str, Any]:
+    """An FAQ answer as it is now."""
+    current = entry.current
+    return {"key": entry.key, "title": entry.title, "text": current.text, "source": entry.source,
+            "version": current.version, "is_default": entry.is_default, "note": current.note,
+            "updated_by": current.actor, "updated_at": to_local_iso(current.at) if current.at else None}

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 import requests
 
 from clients.backend import HttpBackendClient, RetryPolicy
+from clients.knowledge import LiveAnswers
 from reissue import clock, knowledge
 from reissue.answering.plan import ABSTAIN, NOT_IN_GUIDE, OUT_OF_SCOPE
 from reissue.answering.render import answer_text, title_of
@@ -98,8 +99,10 @@ def _fact_sources(label: str) -> Tuple[str, ...]:
     return _unique([knowledge.facts()[name].source for name in ANSWER_FACTS.get(label, ())])
 
 
-def planned_answer(question: Dict[str, Any], now: datetime) -> Optional[Answer]:
-    """The Answer to one planned question, with its guide clause — or 指南未写明 with the human route."""
+def planned_answer(question: Dict[str, Any], now: datetime,
+                   live: Optional[Mapping[str, str]] = None) -> Optional[Answer]:
+    """The Answer to one planned question, with its guide clause — or 指南未写明 with the human route; FAQ answers
+    in their `live` texts (the knowledge store's) where given."""
     label = str(question.get("label") or "")
     label = STAFF_ANSWER_OF.get(label, label)
     confidence = round(_confidence(question.get("confidence")), 4)
@@ -107,7 +110,7 @@ def planned_answer(question: Dict[str, Any], now: datetime) -> Optional[Answer]:
     entries = knowledge.faq_entries()
     if label in entries:
         entry = entries[label]
-        return Answer(label, entry.title, confidence, answer_text(label, details, now), tuple(entry.sources))
+        return Answer(label, entry.title, confidence, answer_text(label, details, now, live), tuple(entry.sources))
     if label in ABSTAIN:
         text = answer_text(NOT_IN_GUIDE, details, now) + "\n" + knowledge.message("human_route")
         source = knowledge.message("lookup_not_in_guide_source")
@@ -125,14 +128,15 @@ def planned_answer(question: Dict[str, Any], now: datetime) -> Optional[Answer]:
     return Answer(label, title, confidence, text, _fact_sources(label))
 
 
-def rank(parse: Dict[str, Any], top: int = 3, now: Optional[datetime] = None) -> List[Answer]:
+def rank(parse: Dict[str, Any], top: int = 3, now: Optional[datetime] = None,
+         live: Optional[Mapping[str, str]] = None) -> List[Answer]:
     """The answers of one /model/parse result: every question of its answer plan, in the order asked; for a
     single question, the other FAQ topics the classifier saw next, as alternatives for staff."""
     local = clock.local(now or clock.now())
     questions = list((parse.get("answer_plan") or {}).get("questions") or [])
     answers: List[Answer] = []
     for question in questions:
-        found = planned_answer(question, local)
+        found = planned_answer(question, local, live)
         if found is not None and found.key not in [a.key for a in answers]:
             answers.append(found)
     if len(questions) == 1:
@@ -140,7 +144,7 @@ def rank(parse: Dict[str, Any], top: int = 3, now: Optional[datetime] = None) ->
             label = str(guess.get("label") or "")
             if label in knowledge.faq_entries() and label not in [a.key for a in answers]:
                 found = planned_answer({"label": label, "confidence": guess.get("confidence"),
-                                        "details": questions[0].get("details")}, local)
+                                        "details": questions[0].get("details")}, local, live)
                 if found is not None:
                     answers.append(found)
     return answers[: max(0, top)]
@@ -274,13 +278,21 @@ def default_ranker() -> Ranker:
     return Ranker(remote=lambda text: remote_parse(text, session=session))
 
 
-def lookup(question: str, top: int = 3, parse: Optional[ParseFn] = None, now: Optional[datetime] = None) -> List[Answer]:
-    """The best `top` answers to a caller's question, ranked by the trained model."""
+@lru_cache(maxsize=1)
+def live_answers() -> LiveAnswers:
+    """The process-wide cache of the knowledge store's current answers (created on first use)."""
+    return LiveAnswers()
+
+
+def lookup(question: str, top: int = 3, parse: Optional[ParseFn] = None, now: Optional[datetime] = None,
+           live: Optional[Mapping[str, str]] = None) -> List[Answer]:
+    """The best `top` answers to a caller's question, ranked by the trained model, in the answers' current texts
+    (`live`, else the knowledge store's, at most 30 s old)."""
     text = clean_question(question)
     if not text:
         return []
     result = (parse or default_ranker().parse)(text)
-    return rank(result, top=top, now=now)
+    return rank(result, top=top, now=now, live=live_answers().get_sync() if live is None else live)
 
 
 # ---------------------------------------------------------------- application status

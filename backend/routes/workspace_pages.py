@@ -1,5 +1,6 @@
 """The workspace's staff pages (server-rendered, no JavaScript): the inbox of unanswered questions, the drafts
-of new answers and the follow-ups of low ratings. Every change is audited with the signed-in account."""
+of new answers, the follow-ups of low ratings and the answers that change live. Every change is audited with the
+signed-in account."""
 from __future__ import annotations
 
 from typing import Any, List
@@ -8,12 +9,12 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from backend import audit, followups, inbox
+from backend import audit, followups, inbox, knowledge_store
 from backend.accounts import Staff
 from backend.errors import ApiError
 from backend.routes.staff import _int, current_staff, render
 from backend.service import PAGE_SIZE
-from backend.workspace_views import draft_view, event_view, followup_view, group_view
+from backend.workspace_views import draft_view, event_view, followup_view, group_view, knowledge_view, version_view
 from reissue.knowledge import faq_entries, message
 
 router = APIRouter(include_in_schema=False)
@@ -131,3 +132,60 @@ async def staff_record_followup(request: Request, feedback_id: int = Path(..., g
     except ApiError as error:
         return await _followups(request, staff, status_code=error.status_code, error=error_text(error))
     return await _followups(request, staff, notice=message("followup_saved"))
+
+
+@router.get("/staff/knowledge", response_class=HTMLResponse)
+async def staff_knowledge(request: Request, staff: Staff = Depends(current_staff)) -> HTMLResponse:
+    """Every FAQ answer as the assistant says it now."""
+    rows = await run_in_threadpool(knowledge_store.entries, request.app.state.factory)
+    return render("knowledge.html", title="答复管理", staff=staff, items=[knowledge_view(e) for e in rows])
+
+
+async def _answer(request: Request, staff: Staff, key: str, status_code: int = 200, error: str = "",
+                  notice: str = "", draft: str = "") -> HTMLResponse:
+    """Render one answer with its edit form, its versions and their rollback forms."""
+    factory = request.app.state.factory
+    try:
+        found = await run_in_threadpool(knowledge_store.entry, factory, key)
+        versions = await run_in_threadpool(knowledge_store.history, factory, key)
+    except ApiError as missing:
+        return render("notfound.html", status_code=404, title="没有找到", staff=staff, text=missing.message)
+    view = knowledge_view(found)
+    return render("answer.html", status_code=status_code, title=f"答复：{view['title']}", staff=staff, item=view,
+                  versions=[version_view(v) for v in versions], error=error, notice=notice,
+                  draft=draft or view["text"])
+
+
+@router.get("/staff/knowledge/{key}", response_class=HTMLResponse)
+async def staff_answer(request: Request, key: str = Path(..., max_length=64),
+                       staff: Staff = Depends(current_staff)) -> HTMLResponse:
+    """One answer."""
+    return await _answer(request, staff, key)
+
+
+@router.post("/staff/knowledge/{key}", response_class=HTMLResponse)
+async def staff_edit_answer(request: Request, key: str = Path(..., max_length=64),
+                            staff: Staff = Depends(current_staff)) -> HTMLResponse:
+    """Store the edited text as a new version under the signed-in account; errors keep the typed text."""
+    form = await request.form()
+    text = str(form.get("text") or "")[:knowledge_store.MAX_TEXT]
+    try:
+        stored = await run_in_threadpool(knowledge_store.store, request.app.state.factory, key, text,
+                                         str(form.get("note") or "")[:knowledge_store.MAX_NOTE], staff.username)
+    except ApiError as error:
+        return await _answer(request, staff, key, status_code=error.status_code, error=error_text(error), draft=text)
+    return await _answer(request, staff, key, notice=message("knowledge_saved", version=stored.current.version))
+
+
+@router.post("/staff/knowledge/{key}/rollback", response_class=HTMLResponse)
+async def staff_rollback_answer(request: Request, key: str = Path(..., max_length=64),
+                                staff: Staff = Depends(current_staff)) -> HTMLResponse:
+    """Restore an earlier version as a new one under the signed-in account."""
+    form = await request.form()
+    version = _int(str(form.get("version") or ""), -1, -1, 2**31 - 1)
+    try:
+        stored = await run_in_threadpool(knowledge_store.rollback, request.app.state.factory, key, version,
+                                         str(form.get("note") or "")[:400], staff.username)
+    except ApiError as error:
+        return await _answer(request, staff, key, status_code=error.status_code, error=error_text(error))
+    return await _answer(request, staff, key, notice=message("knowledge_saved", version=stored.current.version))

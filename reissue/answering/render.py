@@ -61,9 +61,10 @@ def button_for(label: str) -> Optional[Button]:
     return {"title": title, "payload": title} if title else None
 
 
-def _faq_text(key: str, details: Mapping[str, str]) -> str:
-    """An FAQ answer, with what it means for this applicant when the message said (city, certificate year)."""
-    text = knowledge.answer(key)
+def _faq_text(key: str, details: Mapping[str, str], live: Optional[Mapping[str, str]] = None) -> str:
+    """An FAQ answer (its live text when staff changed it), with what it means for this applicant when the message
+    said (city, certificate year)."""
+    text = (live or {}).get(key) or knowledge.answer(key)
     year = details.get("year")
     if key in PHOTO_KEYS and year:
         needed = int(year) < int(knowledge.fact("photo_needed_before"))
@@ -74,10 +75,12 @@ def _faq_text(key: str, details: Mapping[str, str]) -> str:
     return text
 
 
-def answer_text(label: str, details: Mapping[str, str], now: datetime) -> str:
-    """The answer to one planned question (empty for an action the dialogue carries out)."""
+def answer_text(label: str, details: Mapping[str, str], now: datetime,
+                live: Optional[Mapping[str, str]] = None) -> str:
+    """The answer to one planned question (empty for an action the dialogue carries out); `live`: the FAQ
+    answers' current texts by key, from the knowledge store."""
     if label in knowledge.faq_entries():
-        return _faq_text(label, details)
+        return _faq_text(label, details, live)
     if label == "completion_date":
         return completion_text(now.date())
     if label == "hall_open":
@@ -109,8 +112,9 @@ def _nearby(guesses: Sequence[Mapping[str, Any]]) -> Optional[str]:
     return None
 
 
-def render_plan(plan: Mapping[str, Any], now: datetime) -> Reply:
-    """The reply to a plan (the dict form stored in the parse data): up to three answers, the rest offered."""
+def render_plan(plan: Mapping[str, Any], now: datetime, live: Optional[Mapping[str, str]] = None) -> Reply:
+    """The reply to a plan (the dict form stored in the parse data): up to three answers, the rest offered;
+    FAQ answers in their `live` texts where given."""
     questions = [q for q in plan.get("questions") or [] if q.get("label") not in DIALOGUE_ACTIONS]
     shown, offered = questions[:MAX_ANSWERED], questions[MAX_ANSWERED:]
     several = len(shown) > 1
@@ -118,7 +122,7 @@ def render_plan(plan: Mapping[str, Any], now: datetime) -> Reply:
     buttons: List[Button] = []
     for question in shown:
         label = str(question.get("label"))
-        text = answer_text(label, question.get("details") or {}, now)
+        text = answer_text(label, question.get("details") or {}, now, live)
         if not text:
             continue
         nearby = _nearby(question.get("guesses") or []) if label == NOT_IN_GUIDE else None

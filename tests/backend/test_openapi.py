@@ -20,5 +20,7 @@ def test_document_lists_the_contract_endpoints():
         "/api/v1/unanswered", "/healthz",
         "/api/v1/unanswered/groups", "/api/v1/unanswered/reviews", "/api/v1/drafts", "/api/v1/drafts/{draft_id}",
         "/api/v1/followups", "/api/v1/followups/{feedback_id}",
+        "/api/v1/knowledge", "/api/v1/knowledge/{key}", "/api/v1/knowledge/{key}/versions",
+        "/api/v1/knowledge/{key}/rollback",
     }
     assert "/staff" not in paths

@@ -1,6 +1,7 @@
 """The staff workspace against the real stack: a question the assistant cannot answer, sent through the REST
 channel, reaches the grouped inbox masked, and staff decide about it in the real browser as their own account; a
-非常不满意 rating left in the chat page is a follow-up due 15 working days later."""
+非常不满意 rating left in the chat page is a follow-up due 15 working days later; an answer edited through the API
+is what the REST channel and the hotline lookup say within 60 s, and a rollback restores it."""
 from __future__ import annotations
 
 import os
@@ -9,14 +10,16 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Tuple
+from urllib.parse import quote
 
 import pytest
 import requests
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from reissue import clock
+from reissue import clock, knowledge
 from reissue.workdays import add_working_days
+from tests.e2e.conftest import PORTS
 from tests.e2e.test_web_widget import CHROMIUM, CHROMIUM_ARGS, REPLY_TIMEOUT_MS, open_chat, rate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,6 +27,7 @@ ARTIFACTS = ROOT / "test-artifacts" / "workspace"
 STAFF_USER = "workspace-reviewer"
 STAFF_PASSWORD = "workspace-password-" + uuid.uuid4().hex[:8]
 INBOX_WAIT_S = 60
+LIVE_WAIT_S = 60
 
 
 @pytest.fixture(scope="module")
@@ -158,3 +162,43 @@ def test_a_very_unsatisfied_rating_in_the_chat_page_is_a_followup_due_15_working
         context.close()
     found = [f for f in staff_get(stack, "/api/v1/followups")["items"] if token in (f["comment"] or "")]
     assert [(f["state"], f["updated_by"]) for f in found] == [("contacted", STAFF_USER)]
+
+
+def within(seconds: float, says: Callable[[], str], wanted: str) -> str:
+    """Ask `says` until its answer contains `wanted` or `seconds` have passed; the last answer."""
+    deadline = time.monotonic() + seconds
+    while True:
+        answer = says()
+        if wanted in answer or time.monotonic() > deadline:
+            return answer
+        time.sleep(2)
+
+
+def test_an_answer_edited_through_the_api_is_said_by_the_bot_and_the_lookup_and_a_rollback_restores_it(stack) -> None:
+    marker = f"（{uuid.uuid4().hex[:6]}）"
+    text = f"不需要登报挂失{marker}。补证不用登报声明，也不用单位开证明，直接申请就行。"
+    staff = {"Authorization": f"Bearer {stack.staff_token}"}
+    lookup_url = f"http://127.0.0.1:{PORTS['LOOKUP_PORT']}/api/lookup?q={quote('补办要登报吗')}"
+
+    def bot() -> str:
+        """What the REST channel answers a fresh sender."""
+        return stack.texts(f"ws-{uuid.uuid4().hex[:8]}", "补办要登报吗")
+
+    def hotline() -> str:
+        """What the hotline lookup answers first."""
+        return requests.get(lookup_url, timeout=30).json()["answers"][0]["answer"]
+
+    default = knowledge.answer("newspaper")
+    assert default in bot() and hotline() == default
+    edited = requests.put(f"{stack.backend_url}/api/v1/knowledge/newspaper", headers=staff, timeout=30,
+                          json={"text": text, "note": "说法更口语"})
+    assert edited.status_code == 200, edited.text
+    try:
+        assert marker in within(LIVE_WAIT_S, bot, marker)
+        assert within(LIVE_WAIT_S, hotline, marker) == text
+    finally:
+        back = requests.post(f"{stack.backend_url}/api/v1/knowledge/newspaper/rollback", headers=staff, timeout=30,
+                             json={"version": 0, "note": "测试结束，恢复原文"})
+    assert back.status_code == 200 and back.json()["is_default"]
+    assert default in within(LIVE_WAIT_S, bot, default) and marker not in bot()
+    assert within(LIVE_WAIT_S, hotline, default) == default

@@ -115,3 +115,20 @@ def test_overdue_followups_stand_out_and_a_record_names_the_account(staff, app):
     with app.state.factory() as session:
         assert session.execute(select(WorkspaceEvent)).scalar_one().actor == "zhao"
     assert staff.post("/staff/followups/424242", data={}).status_code == 404
+
+
+def test_an_answer_is_edited_and_rolled_back_on_the_page_as_the_signed_in_account(staff, app):
+    from reissue import knowledge as kb
+
+    listing = staff.get("/staff/knowledge")
+    assert listing.status_code == 200 and kb.faq_entries()["fee"].title in listing.text
+    refused = staff.post("/staff/knowledge/duration", data={"text": "要两个多月。", "note": "简短"})
+    assert refused.status_code == 422 and "“65”" in refused.text and "要两个多月。" in refused.text
+    saved = staff.post("/staff/knowledge/fee", data={"text": "补证不收费。", "note": "更简短"})
+    assert saved.status_code == 200 and message("knowledge_saved", version=1) in saved.text
+    assert "第 1 版，zhao 改于" in saved.text
+    back = staff.post("/staff/knowledge/fee/rollback", data={"version": "0", "note": "恢复原文"})
+    assert back.status_code == 200 and "回退到第 0 版：恢复原文" in back.text
+    with app.state.factory() as session:
+        assert {e.actor for e in session.execute(select(WorkspaceEvent)).scalars()} == {"zhao"}
+    assert staff.get("/staff/knowledge/no_such").status_code == 404

@@ -30,3 +30,13 @@ def chinese_year_month(value: str) -> str:
 def local(moment: datetime) -> datetime:
     """`moment` in China's time; a naive datetime is taken to be China's time already."""
     return moment.replace(tzinfo=CHINA) if moment.tzinfo is None else moment.astimezone(CHINA)
+
+
+def display_time(value: str) -> str:
+    """An ISO time as staff read it, in China's time ("2026-12-03 05:59"); a date or anything else unchanged."""
+    if not isinstance(value, str) or len(value) <= 10:
+        return value
+    try:
+        return f"{local(datetime.fromisoformat(value)):%Y-%m-%d %H:%M}"
+    except ValueError:
+        return value

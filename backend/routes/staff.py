@@ -18,6 +18,7 @@ from backend.errors import ApiError
 from backend.lifecycle import ALL_STATUSES, ALLOWED
 from backend.limits import client_address
 from backend.views import admin_view, feedback_view, summary_view
+from reissue.clock import display_time
 from reissue.knowledge import message
 
 router = APIRouter(include_in_schema=False)
@@ -29,7 +30,9 @@ STYLESHEET = TEMPLATES_DIR / "staff.css"
 @lru_cache(maxsize=1)
 def templates() -> Environment:
     """The Jinja2 environment (autoescaping everything)."""
-    return Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=select_autoescape(default=True))
+    environment = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=select_autoescape(default=True))
+    environment.filters["when"] = display_time
+    return environment
 
 
 def render(name: str, status_code: int = 200, headers: Optional[Dict[str, str]] = None, **context: Any) -> HTMLResponse:

@@ -17,3 +17,11 @@ def test_local_time_is_china_standard_time() -> None:
     """A UTC moment is shown 8 hours later; a naive one is taken as China's time."""
     assert clock.local(datetime(2026, 12, 1, 20, 0, tzinfo=timezone.utc)).hour == 4
     assert clock.local(datetime(2026, 12, 1, 9, 0)).utcoffset().total_seconds() == 8 * 3600  # type: ignore[union-attr]
+
+
+def test_staff_read_times_in_china_to_the_minute_and_dates_unchanged() -> None:
+    assert clock.display_time("2026-12-02T21:59:35+00:00") == "2026-12-03 05:59"
+    assert clock.display_time("2026-12-03T05:59:35+08:00") == "2026-12-03 05:59"
+    assert clock.display_time("2026-12-24") == "2026-12-24"
+    assert clock.display_time("") == ""
+    assert clock.display_time("不是时间的文字，足够长了吧") == "不是时间的文字，足够长了吧"

@@ -1,6 +1,7 @@
 """The staff page: personal accounts, server-side sessions, lockout, roles, search, detail, status, headers, escaping."""
 from __future__ import annotations
 
+import re
 from typing import Dict
 
 import pytest
@@ -237,3 +238,11 @@ def test_every_staff_page_carries_the_security_headers(staff, client, submitted)
 def test_stylesheet_is_served_as_css(client):
     css = client.get("/staff/style.css")
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css") and "body" in css.text
+
+
+def test_pages_show_times_in_china_to_the_minute(staff, client, submitted):
+    client.post("/api/v1/feedback", json={"rating": 5, "label": "非常满意"})
+    for page in ("/staff/feedback", f"/staff/applications/{submitted['number']}", "/staff"):
+        text = staff.get(page).text
+        assert re.search(r"20\d\d-\d\d-\d\d \d\d:\d\d<", text), page
+        assert not re.search(r"T\d\d:\d\d:\d\d", text), page

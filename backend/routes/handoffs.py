@@ -24,7 +24,7 @@ from backend.security import BOT, STAFF, STAFF_TOKEN_ACTOR, authorize, roles
 from reissue.handoff import STATUSES
 
 # Documented in docs/handoff.md; kept out of docs/openapi.json, the intake contract.
-router = APIRouter(dependencies=[Depends(reject_unknown_query)], include_in_schema=False)
+router = APIRouter(dependencies=[Depends(reject_unknown_query)])
 HandoffId = Path(..., ge=1, le=2**31 - 1)
 StatusQuery = Optional[Literal[STATUSES]]
 

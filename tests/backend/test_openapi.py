@@ -22,5 +22,9 @@ def test_document_lists_the_contract_endpoints():
         "/api/v1/followups", "/api/v1/followups/{feedback_id}",
         "/api/v1/knowledge", "/api/v1/knowledge/{key}", "/api/v1/knowledge/{key}/versions",
         "/api/v1/knowledge/{key}/rollback",
+        "/api/v1/handoffs", "/api/v1/handoffs/{handoff_id}", "/api/v1/handoffs/{handoff_id}/take",
+        "/api/v1/handoffs/{handoff_id}/messages", "/api/v1/handoffs/{handoff_id}/release",
+        "/api/v1/handoffs/{handoff_id}/close", "/api/v1/handoffs/{handoff_id}/updates",
+        "/api/v1/handoffs/{handoff_id}/user-messages",
     }
     assert "/staff" not in paths

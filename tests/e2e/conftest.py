@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any, Dict, Iterator, List, Optional
 import psycopg2
 import pytest
 import requests
+from playwright.sync_api import Browser, sync_playwright
 
 from scripts.stack import Stack
 from tests.fakes.flaky_proxy import ProxyControl, start_proxy
@@ -28,6 +30,15 @@ PORTS = {
     name: port + OFFSET
     for name, port in {"RASA_PORT": 15005, "ACTION_PORT": 15055, "BACKEND_PORT": 18000, "WEB_PORT": 18080, "LOOKUP_PORT": 18090}.items()
 }
+CHROMIUM = "/usr/bin/chromium"  # Debian's package (make browser), driven by Playwright; never `playwright install`
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 WECHAT_TOKEN = "e2e-wechat-token"
 WECHAT_AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
 BOT_TOKEN = "e2e-bot-token"
@@ -183,6 +194,26 @@ def healthy_backend_after_each_test(stack: RunningStack) -> Iterator[None]:
     """Whatever a test did to the proxy, the next test starts with a working backend."""
     yield
     stack.proxy.fail_next(0)
+
+
+def create_reviewer(stack: RunningStack, name: str, password: str) -> subprocess.CompletedProcess:
+    """Create a reviewer account in the stack's backend with the real command line (`python -m backend accounts`)."""
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env["REISSUE_VAR_DIR"] = str(stack.var_dir)
+    return subprocess.run(
+        [sys.executable, "-m", "backend", "accounts", "create", name, "--role", "reviewer"],
+        input=password + "\n", capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2], env=env,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Debian Chromium per test module."""
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture

@@ -9,22 +9,18 @@ test-artifacts/a11y/. The chat page's 关怀 mode is its 长辈版 switch; the s
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, Frame, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Frame, Page, expect
 
+from tests.e2e.conftest import create_reviewer
 from tests.e2e.test_web_widget import (
     BOT_TEXT,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     REPLY_TIMEOUT_MS,
     make_id_photo,
     valid_id_number,
@@ -119,25 +115,16 @@ FOCUS_JS = """
 # ---------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One headless Debian Chromium for the whole module."""
+@pytest.fixture(scope="module", autouse=True)
+def axe_is_built() -> None:
+    """The audit needs axe-core from the web build."""
     assert AXE.is_file(), "axe-core is missing: run `make web` (npm ci) first"
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
 def staff_account(stack) -> Tuple[str, str]:
     """A reviewer account made with the real command line (`python -m backend accounts create`)."""
-    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
-    env["REISSUE_VAR_DIR"] = str(stack.var_dir)
-    done = subprocess.run(
-        [sys.executable, "-m", "backend", "accounts", "create", STAFF_USER, "--role", "reviewer"],
-        input=STAFF_PASSWORD + "\n", capture_output=True, text=True, cwd=ROOT, env=env, timeout=120,
-    )
+    done = create_reviewer(stack, STAFF_USER, STAFF_PASSWORD)
     assert done.returncode == 0 or "已" in done.stderr, done.stderr
     return STAFF_USER, STAFF_PASSWORD
 
@@ -202,8 +189,8 @@ def set_care(frame: Page | Frame) -> None:
 
 
 def widget_frame(page: Page) -> Frame:
-    """The chat page inside the widget's iframe."""
-    frame = page.frame(url=re.compile(r"[?&]embed=1"))
+    """The chat page inside the widget's iframe, once the widget has made it (it does so on the click)."""
+    frame = page.wait_for_selector("iframe[src*='embed=1']", state="attached").content_frame()
     assert frame is not None, "the widget's iframe is not there"
     return frame
 

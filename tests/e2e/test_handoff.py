@@ -3,25 +3,21 @@ server, the real backend; staff through the API. Measured and printed (not asser
 "转人工" to the queue entry, and from a staff reply to the user's screen."""
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
 import requests
-from playwright.sync_api import Browser, FrameLocator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, FrameLocator, Page, expect
 
 from reissue.knowledge import message
 from tests.e2e.applicant import dialogue, synthetic_id
-from tests.e2e.test_web_widget import CHROMIUM, CHROMIUM_ARGS, REPLY_TIMEOUT_MS
+from tests.e2e.conftest import create_reviewer
+from tests.e2e.test_web_widget import REPLY_TIMEOUT_MS
 
 POLL_S = 0.05
-ROOT = Path(__file__).resolve().parents[2]
 STAFF_USER = "handoff-reviewer"
 STAFF_PASSWORD = "handoff-password-" + uuid.uuid4().hex[:8]
 
@@ -29,23 +25,9 @@ STAFF_PASSWORD = "handoff-password-" + uuid.uuid4().hex[:8]
 @pytest.fixture(scope="module")
 def staff_account(stack) -> str:
     """A reviewer account made with the real command line; its name."""
-    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
-    env["REISSUE_VAR_DIR"] = str(stack.var_dir)
-    done = subprocess.run(
-        [sys.executable, "-m", "backend", "accounts", "create", STAFF_USER, "--role", "reviewer"],
-        input=STAFF_PASSWORD + "\n", capture_output=True, text=True, cwd=ROOT, env=env, timeout=120,
-    )
+    done = create_reviewer(stack, STAFF_USER, STAFF_PASSWORD)
     assert done.returncode == 0, done.stderr
     return STAFF_USER
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless."""
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture()

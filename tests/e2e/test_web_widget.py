@@ -14,19 +14,10 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Dialog, Page, Request, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, Request, Route, expect
 
 from reissue.masking import mask_id, mask_phone
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 REPLY_TIMEOUT_MS = 60_000  # Rasa shares two CPU cores with everything else during the tests
 
@@ -37,15 +28,6 @@ NEW_CHAT_CONFIRM = "开始新对话吗"
 
 
 # ---------------------------------------------------------------- browser fixtures
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium driven headless by Playwright (never `playwright install`)."""
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture()

@@ -4,23 +4,20 @@ channel, reaches the grouped inbox masked, and staff decide about it in the real
 is what the REST channel and the hotline lookup say within 60 s, and a rollback restores it."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Tuple
+from typing import Any, Callable, Dict, List, Tuple
 from urllib.parse import quote
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from reissue import clock, knowledge
 from reissue.workdays import add_working_days
-from tests.e2e.conftest import PORTS
-from tests.e2e.test_web_widget import CHROMIUM, CHROMIUM_ARGS, REPLY_TIMEOUT_MS, open_chat, rate
+from tests.e2e.conftest import PORTS, create_reviewer
+from tests.e2e.test_web_widget import REPLY_TIMEOUT_MS, open_chat, rate
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "workspace"
@@ -33,23 +30,9 @@ LIVE_WAIT_S = 60
 @pytest.fixture(scope="module")
 def staff_account(stack) -> Tuple[str, str]:
     """A reviewer account made with the real command line."""
-    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
-    env["REISSUE_VAR_DIR"] = str(stack.var_dir)
-    done = subprocess.run(
-        [sys.executable, "-m", "backend", "accounts", "create", STAFF_USER, "--role", "reviewer"],
-        input=STAFF_PASSWORD + "\n", capture_output=True, text=True, cwd=ROOT, env=env, timeout=120,
-    )
+    done = create_reviewer(stack, STAFF_USER, STAFF_PASSWORD)
     assert done.returncode == 0, done.stderr
     return STAFF_USER, STAFF_PASSWORD
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One headless Debian Chromium for the module."""
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def staff_get(stack, path: str, **params: str) -> Dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Database tables of the live handoff (migration 0006_handoffs creates exactly these)."""
+"""Database tables of the live handoff (migration 0006_handoffs creates them, 0007_callbacks adds the channel
+delivery columns)."""
 from __future__ import annotations
 
 from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text
@@ -21,6 +22,9 @@ class Handoff(Base):
     created_at = Column(DateTime, nullable=False, index=True)
     taken_at = Column(DateTime, nullable=True)
     ended_at = Column(DateTime, nullable=True)
+    # A WeChat handoff: the conversation's HMAC (to find it from any worker) and its address, sealed.
+    conversation_hash = Column(String(64), nullable=True, index=True)
+    address_sealed = Column(Text, nullable=True)
 
 
 class HandoffMessage(Base):
@@ -33,6 +37,8 @@ class HandoffMessage(Base):
     author = Column(String(16), nullable=False)
     text = Column(Text, nullable=False)
     at = Column(DateTime, nullable=False)
+    # A message a channel pushes (WeChat): pending, claimed (handed out once), sent, undelivered, notified.
+    delivery = Column(String(16), nullable=True, index=True)
 
 
 class HandoffEvent(Base):

@@ -62,7 +62,17 @@ def install_openapi(app: FastAPI) -> None:
 
 def create_app(settings: Optional[Settings] = None, migrate: bool = True) -> FastAPI:
     """Build the backend for `settings` (default: the environment), migrating the database first."""
-    from backend.routes import api, handoff_pages, handoffs, knowledge, staff, workspace, workspace_pages
+    from backend.routes import (
+        analytics,
+        analytics_pages,
+        api,
+        handoff_pages,
+        handoffs,
+        knowledge,
+        staff,
+        workspace,
+        workspace_pages,
+    )
 
     settings = settings or get_settings()
     engine = make_engine(settings.database_url)
@@ -84,6 +94,8 @@ def create_app(settings: Optional[Settings] = None, migrate: bool = True) -> Fas
     app.include_router(workspace_pages.router)
     app.include_router(handoffs.router)
     app.include_router(handoff_pages.router)
+    app.include_router(analytics.router)
+    app.include_router(analytics_pages.router)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(EdgeQuotas, factory=app.state.factory, settings=settings)
     app.add_middleware(StaffPageHeaders)

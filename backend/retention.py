@@ -15,7 +15,7 @@ from sqlalchemy import delete, event, exists, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from backend import handoffs, service
+from backend import analytics, handoffs, service
 from backend.db import make_engine, make_session_factory
 from backend.lifecycle import ALLOWED
 from backend.models import Application, Feedback, Photo, UnansweredQuestion
@@ -42,6 +42,7 @@ class Periods:
     orphan_photos: Optional[timedelta]
     finished_applications: Optional[timedelta]
     handoffs: Optional[timedelta] = None
+    analytics: Optional[timedelta] = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Periods":
@@ -58,6 +59,7 @@ class Periods:
             orphan_photos=period(hours=settings.orphan_photo_hours),
             finished_applications=period(days=settings.application_retention_days),
             handoffs=period(days=settings.handoff_retention_days),
+            analytics=period(days=settings.analytics_retention_days),
         )
 
 
@@ -71,6 +73,7 @@ class Swept:
     applications: int = 0
     secured: int = 0
     handoffs: int = 0
+    analytics: int = 0
 
 
 def delete_older(factory: sessionmaker, model: type, cutoff: datetime) -> int:
@@ -168,6 +171,7 @@ def sweep(factory: sessionmaker, upload_dir: Path, periods: Periods, now: dateti
         photos=delete_orphan_photos(factory, upload_dir, photo_cutoff) if photo_cutoff else 0,
         secured=secure_legacy_photos(factory, upload_dir),
         handoffs=handoffs.delete_older(factory, now - periods.handoffs) if periods.handoffs else 0,
+        analytics=analytics.delete_older(factory, now - periods.analytics) if periods.analytics else 0,
     )
 
 

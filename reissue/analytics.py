@@ -313,12 +313,10 @@ def rating_weeks(ratings: Sequence[Rating], window: Window) -> List[Dict[str, ob
     counts = Counter((week_of(china_day(r.at)), r.rating) for r in ratings if window.holds(china_day(r.at)))
     rows = []
     for week in window.weeks:
-        row: Dict[str, object] = {"week": week.isoformat()}
-        row.update({str(stars): counts[(week, stars)] for stars in RATINGS})
-        total = sum(counts[(week, stars)] for stars in RATINGS)
-        row["total"] = total
-        row["mean"] = round(sum(stars * counts[(week, stars)] for stars in RATINGS) / total, 2) if total else None
-        rows.append(row)
+        by_stars = {str(stars): counts[(week, stars)] for stars in RATINGS}
+        total = sum(by_stars.values())
+        mean = round(sum(stars * counts[(week, stars)] for stars in RATINGS) / total, 2) if total else None
+        rows.append({"week": week.isoformat(), "counts": by_stars, "total": total, "mean": mean})
     return rows
 
 

@@ -112,6 +112,9 @@ class Settings:
     handoff_wait_s: float = 180.0
     wechat_handoff: str = "console"
     handoff_retention_days: float = 30.0
+    analytics_url: str = "http://127.0.0.1:8000"
+    analytics_key: str = "dev-analytics-key"
+    analytics_retention_days: float = 400.0
 
 
 def get_settings() -> Settings:
@@ -191,6 +194,9 @@ def get_settings() -> Settings:
         handoff_wait_s=_float("HANDOFF_WAIT", 180.0),
         wechat_handoff=_env("WECHAT_HANDOFF", "console").strip().lower() or "console",
         handoff_retention_days=_float("HANDOFF_RETENTION_DAYS", 30.0),
+        analytics_url=_env("ANALYTICS_URL", f"http://127.0.0.1:{backend_port}").rstrip("/"),
+        analytics_key=_env("ANALYTICS_KEY", "dev-analytics-key"),
+        analytics_retention_days=_float("ANALYTICS_RETENTION_DAYS", 400.0),
     )
 
 

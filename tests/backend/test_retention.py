@@ -154,9 +154,10 @@ def test_a_period_of_none_keeps_everything(client, app, settings):
 def test_periods_from_settings_and_zero_means_keep(settings):
     periods = Periods.from_settings(replace(settings, unanswered_retention_days=30.0, feedback_retention_days=0.0,
                                             orphan_photo_hours=12.0, application_retention_days=-1.0,
-                                            handoff_retention_days=7.0))
+                                            handoff_retention_days=7.0, analytics_retention_days=400.0))
     assert periods == Periods(unanswered=timedelta(days=30), feedback=None, orphan_photos=timedelta(hours=12),
-                              finished_applications=None, handoffs=timedelta(days=7))
+                              finished_applications=None, handoffs=timedelta(days=7),
+                              analytics=timedelta(days=400))
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

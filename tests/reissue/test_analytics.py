@@ -138,8 +138,8 @@ def test_ratings_per_week_with_the_mean():
     ratings = [Rating(T0, 5), Rating(T0, 4), Rating(T0, 1), Rating(T0 + timedelta(days=7), 3)]
     summary = figures(ratings=ratings, window=Window(date(2026, 11, 30), date(2026, 12, 13)))
     first, second = summary.ratings
-    assert first == {"week": "2026-11-30", "1": 1, "2": 0, "3": 0, "4": 1, "5": 1, "total": 3, "mean": 3.33}
-    assert second["3"] == 1 and second["mean"] == 3.0
+    assert first == {"week": "2026-11-30", "counts": {"1": 1, "2": 0, "3": 0, "4": 1, "5": 1}, "total": 3, "mean": 3.33}
+    assert second["counts"]["3"] == 1 and second["mean"] == 3.0
     assert figures().ratings[0]["mean"] is None and figures().followups == {"overdue": 1}
 
 

@@ -33,6 +33,8 @@ CHANNELS = ("web", "rest", "wechat")
 RATINGS = (1, 2, 3, 4, 5)
 DEFAULT_DAYS = 28
 MAX_DAYS = 366
+# The days a window may cover at all (the service's records begin long after the first, and end long before the last).
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
 TOP_TOPICS = 10
 
 # Kinds of projected event.
@@ -335,11 +337,13 @@ def summarize(events: Iterable[Event], applications: Sequence[Application], rati
 
 def window_of(first: Optional[date], last: Optional[date], today: date) -> Window:
     """The window asked for: both ends, or the 28 days up to `last` (default today), or from `first` to today.
-    Raises ValueError when it runs backwards or spans more than MAX_DAYS."""
+    Raises ValueError when it runs backwards, spans more than MAX_DAYS or leaves EARLIEST–LATEST."""
     end = last or (today if first is None else max(first, today))
     start = first or (end - timedelta(days=DEFAULT_DAYS - 1))
     if start > end:
         raise ValueError("first day after last day")
+    if start < EARLIEST or end > LATEST:
+        raise ValueError("outside the years a window may cover")
     if (end - start).days + 1 > MAX_DAYS:
         raise ValueError("window too long")
     return Window(start, end)

@@ -26,5 +26,6 @@ def test_document_lists_the_contract_endpoints():
         "/api/v1/handoffs/{handoff_id}/messages", "/api/v1/handoffs/{handoff_id}/release",
         "/api/v1/handoffs/{handoff_id}/close", "/api/v1/handoffs/{handoff_id}/updates",
         "/api/v1/handoffs/{handoff_id}/user-messages",
+        "/api/v1/analytics/events", "/api/v1/analytics/summary", "/api/v1/analytics/{table}.csv",
     }
     assert "/staff" not in paths

@@ -148,6 +148,7 @@ def test_the_default_window_is_the_last_28_days_and_a_backwards_one_is_refused()
     assert window_of(None, None, today) == Window(date(2026, 12, 4), today)
     assert window_of(date(2026, 12, 20), None, today) == Window(date(2026, 12, 20), today)
     assert window_of(None, date(2026, 12, 10), today).first == date(2026, 11, 13)
-    for first, last in ((date(2026, 12, 2), date(2026, 12, 1)), (date(2025, 1, 1), date(2026, 12, 1))):
+    for first, last in ((date(2026, 12, 2), date(2026, 12, 1)), (date(2025, 1, 1), date(2026, 12, 1)),
+                        (date.min, date(1, 1, 2)), (date(9999, 12, 30), date.max)):
         with pytest.raises(ValueError):
             window_of(first, last, today)

@@ -66,6 +66,8 @@ def create_app(settings: Optional[Settings] = None, migrate: bool = True) -> Fas
         analytics,
         analytics_pages,
         api,
+        callback_pages,
+        callbacks,
         handoff_pages,
         handoffs,
         knowledge,
@@ -96,6 +98,8 @@ def create_app(settings: Optional[Settings] = None, migrate: bool = True) -> Fas
     app.include_router(handoff_pages.router)
     app.include_router(analytics.router)
     app.include_router(analytics_pages.router)
+    app.include_router(callbacks.router)
+    app.include_router(callback_pages.router)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(EdgeQuotas, factory=app.state.factory, settings=settings)
     app.add_middleware(StaffPageHeaders)

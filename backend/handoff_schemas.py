@@ -38,11 +38,17 @@ class Summary(ApiModel):
     turns: conlist(SummaryTurn, max_items=MAX_TURNS) = []
 
 
+Conversation = constr(strict=True, min_length=1, max_length=128)
+
+
 class HandoffIn(ApiModel):
-    """A conversation the assistant puts in the queue."""
+    """A conversation the assistant puts in the queue; a channel that pushes the replies itself (WeChat) names the
+    conversation (kept as an HMAC) and the address it pushes to (kept sealed)."""
 
     channel: Literal[CHANNELS]
     summary: Summary
+    conversation: Optional[Conversation] = None
+    address: Optional[Conversation] = None
 
 
 class HandoffOpened(ApiModel):
@@ -87,6 +93,57 @@ class Updates(ApiModel):
     status: Literal[STATUSES]
     ahead: int
     messages: List[HandoffMessageOut]
+    callback_id: Optional[int] = Field(None, description="无人接入后提供的回电登记编号（用本次会话的令牌回答）")
+
+
+class RelayIn(ApiModel):
+    """A pushing channel's user wrote (bot token)."""
+
+    conversation: Conversation
+    text: Text
+
+
+class RelayOut(ApiModel):
+    """Where the words went (the person, a callback offer, or back to the assistant) and what to send now."""
+
+    route: Literal["person", "callback", "assistant"]
+    handoff_id: Optional[int] = None
+    replies: List[str]
+
+
+class Push(ApiModel):
+    """One message to push, handed to this poller only."""
+
+    id: int
+    handoff_id: int
+    address: str
+    text: str
+
+
+class Pushes(ApiModel):
+    """The messages to push now, and how many pushed handoffs are still open (the poller goes on while any is)."""
+
+    items: List[Push]
+    open: int
+
+
+class PushResult(ApiModel):
+    """Whether WeChat took one pushed message."""
+
+    id: conint(strict=True, ge=1)
+    delivered: bool
+
+
+class PushReport(ApiModel):
+    """The results of one round of pushes."""
+
+    results: conlist(PushResult, max_items=200)
+
+
+class Recorded(ApiModel):
+    """How many results were recorded."""
+
+    recorded: int
 
 
 class HandoffOut(ApiModel):
@@ -118,6 +175,7 @@ class TranscriptLine(ApiModel):
     author: Literal["user", "staff", "system"]
     text: str
     at: datetime
+    undelivered: bool = Field(False, description="微信未能送达（超出48小时/5条的回复窗口）")
 
 
 class AuditLine(ApiModel):

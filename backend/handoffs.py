@@ -1,6 +1,12 @@
 """The live handoff queue: a conversation enters it with a masked summary, a member of staff takes it, replies,
 hands it back or closes it; the user's side reads the replies with the handoff's own secret token. Every step is
-an audited event; every text is stored masked (`reissue.handoff.clean_text`)."""
+an audited event; every text is stored masked (`reissue.handoff.clean_text`). Nobody taking it in time makes it
+`expired` with an offer to leave a callback number (`backend.callbacks`).
+
+A channel that pushes replies itself (WeChat) keeps no state of its own: it finds the conversation's handoff here by
+the conversation's HMAC (`relay`), and its pollers, however many, get each message to push exactly once (`claim`),
+then say whether WeChat took it (`report`); an undelivered reply is shown to staff and, when the user next writes,
+the user is told how else to reach a person."""
 from __future__ import annotations
 
 import hashlib
@@ -13,17 +19,35 @@ from typing import Any, Dict, List, Optional, Tuple
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend import callbacks
 from backend.errors import ApiError
 from backend.handoff_models import Handoff, HandoffEvent, HandoffMessage
 from backend.numbering import utc_now_naive
 from backend.privacy import tokens_equal
+from backend.service import Secrets
+from reissue import callback as callback_rules
 from reissue import handoff as rules
+from reissue import sealing
 from reissue.knowledge import message
 
 USER, STAFF, SYSTEM = "user", "staff", "system"
 ASSISTANT_ACTOR = "assistant"
 USER_ACTOR = "user"
 LIST_LIMIT = 100
+CLAIM_LIMIT = 50
+# The delivery of a message a channel pushes: waiting, handed to one poller, taken by WeChat, refused by it, and
+# refused with the user told since.
+PENDING, CLAIMED, SENT, UNDELIVERED, NOTIFIED = "pending", "claimed", "sent", "undelivered", "notified"
+ADDRESS_CONTEXT, ADDRESS_SALT = b"handoff-address-v1", b"reissue-backend"
+ASSISTANT, PERSON, CALLBACK = "assistant", "person", "callback"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The settings the queue's user side follows: how long a handoff waits, how long a callback number is kept."""
+
+    wait_s: float = 180.0
+    callback_days: float = callback_rules.DEFAULT_RETENTION_DAYS
 
 
 @dataclass(frozen=True)
@@ -61,9 +85,14 @@ def _ahead(session: Session, row: Handoff) -> int:
         Handoff.status == rules.WAITING, Handoff.id < row.id)).scalar_one())
 
 
-def _note(session: Session, handoff_id: int, author: str, text: str, now: datetime) -> None:
-    """Add one message to the transcript."""
-    session.add(HandoffMessage(handoff_id=handoff_id, author=author, text=rules.clean_text(text), at=now))
+def _note(session: Session, handoff_id: int, author: str, text: str, now: datetime) -> HandoffMessage:
+    """Add one message to the transcript; a staff or system message of a pushing channel's handoff waits to be
+    pushed."""
+    pushed = author != USER and session.get(Handoff, handoff_id).address_sealed is not None
+    note = HandoffMessage(handoff_id=handoff_id, author=author, text=rules.clean_text(text), at=now,
+                          delivery=PENDING if pushed else None)
+    session.add(note)
+    return note
 
 
 def _audit(session: Session, handoff_id: int, action: str, actor: str, now: datetime) -> None:
@@ -80,21 +109,20 @@ def _move(session: Session, handoff_id: int, allowed: Tuple[str, ...], values: D
         raise ApiError(409, "conflict", message(refusal))
 
 
-def open_handoff(factory: sessionmaker, channel: str, summary: Dict[str, Any],
-                 now: Optional[datetime] = None) -> Opened:
-    """Put a conversation in the queue with its summary (masked again here); return its number and token."""
+def open_handoff(factory: sessionmaker, channel: str, summary: Dict[str, Any], now: Optional[datetime] = None,
+                 conversation: str = "", address: str = "", keys: Optional[Secrets] = None) -> Opened:
+    """Put a conversation in the queue with its summary (masked again here); return its number and token. A channel
+    that pushes replies itself gives its `conversation` id (kept as an HMAC) and the `address` to push to (sealed)."""
     now = now or utc_now_naive()
-    clean = rules.summary(str(summary.get("topic") or ""), {}, [], None)
-    clean["fields"] = [{"label": rules.clean_text(str(f.get("label", "")))[:32],
-                        "value": rules.clean_text(str(f.get("value", "")))[:64]}
-                       for f in summary.get("fields") or [] if isinstance(f, dict)][:len(rules.SUMMARY_FIELDS)]
-    clean["asking"] = rules.clean_text(str(summary.get("asking") or ""))[:32]
-    clean["turns"] = rules.masked_turns([(str(t.get("who", "")), str(t.get("text", "")))
-                                         for t in summary.get("turns") or [] if isinstance(t, dict)])
+    clean = rules.clean_summary(summary)
     token = secrets.token_urlsafe(24)
+    pushed = bool(conversation and address and keys)
     with factory.begin() as session:
         row = Handoff(status=rules.WAITING, channel=channel, token_hash=_hash(token), topic=clean["topic"],
-                      summary=json.dumps(clean, ensure_ascii=False), created_at=now)
+                      summary=json.dumps(clean, ensure_ascii=False), created_at=now,
+                      conversation_hash=callbacks.conversation_key(conversation, keys.hmac_key) if pushed else None,
+                      address_sealed=sealing.seal(address, keys.seal_secret, ADDRESS_CONTEXT, ADDRESS_SALT)
+                      if pushed else None)
         session.add(row)
         session.flush()
         _audit(session, row.id, "queued", ASSISTANT_ACTOR, now)
@@ -125,7 +153,8 @@ def detail(factory: sessionmaker, handoff_id: int) -> Dict[str, Any]:
     with factory() as session:
         row = _load(session, handoff_id)
         found = view(session, row)
-        found["messages"] = [{"id": m.id, "author": m.author, "text": m.text, "at": m.at} for m in session.execute(
+        found["messages"] = [{"id": m.id, "author": m.author, "text": m.text, "at": m.at,
+                              "undelivered": m.delivery in (UNDELIVERED, NOTIFIED)} for m in session.execute(
             select(HandoffMessage).where(HandoffMessage.handoff_id == handoff_id).order_by(HandoffMessage.id)
         ).scalars()]
         found["events"] = [{"action": e.action, "actor": e.actor, "at": e.at} for e in session.execute(
@@ -183,13 +212,29 @@ def _user_row(session: Session, handoff_id: int, token: str) -> Handoff:
     return row
 
 
-def _expire_if_due(session: Session, row: Handoff, now: datetime, wait_s: float) -> None:
-    """Nobody took it within `wait_s`: the user is given the hotline and the hall instead."""
-    if row.status == rules.WAITING and now - row.created_at > timedelta(seconds=wait_s):
-        _move(session, row.id, (rules.WAITING,), {"status": rules.EXPIRED, "ended_at": now}, "handoff_ended")
-        _note(session, row.id, SYSTEM, message("handoff_expired") + "\n" + message("handoff"), now)
-        _audit(session, row.id, "expired", ASSISTANT_ACTOR, now)
-        session.refresh(row)
+def _expire_if_due(session: Session, row: Handoff, now: datetime, policy: Policy) -> Optional[HandoffMessage]:
+    """Nobody took it within the wait: the user is given the hotline and the hall, and offered a callback; the
+    notice saying so, when it expired now."""
+    if row.status != rules.WAITING or now - row.created_at <= timedelta(seconds=policy.wait_s):
+        return None
+    _move(session, row.id, (rules.WAITING,), {"status": rules.EXPIRED, "ended_at": now}, "handoff_ended")
+    callbacks.add_offer(session, row.channel, callback_rules.UNANSWERED, row.summary, row.topic, now,
+                        handoff_id=row.id, hashed_token=row.token_hash, conversation_hash=row.conversation_hash)
+    notice = _note(session, row.id, SYSTEM, "\n".join((message("handoff_expired"), message("handoff"),
+                                                         callback_rules.offer_text(policy.callback_days))), now)
+    _audit(session, row.id, "expired", ASSISTANT_ACTOR, now)
+    session.flush()
+    session.refresh(row)
+    return notice
+
+
+def _user_says(session: Session, row: Handoff, text: str, now: datetime) -> None:
+    """The user's message in an open handoff's transcript; "不用了" ends the handoff."""
+    _note(session, row.id, USER, text, now)
+    if rules.is_cancel(text):
+        _move(session, row.id, rules.OPEN_STATUSES, {"status": rules.CLOSED, "ended_at": now}, "handoff_ended")
+        _note(session, row.id, SYSTEM, message("handoff_cancelled"), now)
+        _audit(session, row.id, "cancelled", USER_ACTOR, now)
 
 
 def user_message(factory: sessionmaker, handoff_id: int, token: str, text: str,
@@ -200,25 +245,107 @@ def user_message(factory: sessionmaker, handoff_id: int, token: str, text: str,
         row = _user_row(session, handoff_id, token)
         if row.status not in rules.OPEN_STATUSES:
             raise ApiError(409, "conflict", message("handoff_ended"))
-        _note(session, handoff_id, USER, text, now)
-        if rules.is_cancel(text):
-            _move(session, handoff_id, rules.OPEN_STATUSES, {"status": rules.CLOSED, "ended_at": now}, "handoff_ended")
-            _note(session, handoff_id, SYSTEM, message("handoff_cancelled"), now)
-            _audit(session, handoff_id, "cancelled", USER_ACTOR, now)
+        _user_says(session, row, text, now)
 
 
-def updates(factory: sessionmaker, handoff_id: int, token: str, after: int, wait_s: float,
+def updates(factory: sessionmaker, handoff_id: int, token: str, after: int, policy: Policy,
             now: Optional[datetime] = None) -> Dict[str, Any]:
-    """What the user's side has not shown yet: the status, the place in the queue, staff and system messages."""
+    """What the user's side has not shown yet: the status, the place in the queue, staff and system messages, and
+    the callback offer the user may answer now (its id; the handoff's token answers it)."""
     now = now or utc_now_naive()
     with factory.begin() as session:
         row = _user_row(session, handoff_id, token)
-        _expire_if_due(session, row, now, wait_s)
+        _expire_if_due(session, row, now, policy)
         found = session.execute(select(HandoffMessage).where(
             HandoffMessage.handoff_id == handoff_id, HandoffMessage.id > after,
             HandoffMessage.author.in_((STAFF, SYSTEM))).order_by(HandoffMessage.id)).scalars().all()
-        return {"status": row.status, "ahead": _ahead(session, row),
+        offer = callbacks.dialogue_of_handoff(session, row.id, now) if row.status == rules.EXPIRED else None
+        return {"status": row.status, "ahead": _ahead(session, row), "callback_id": offer,
                 "messages": [{"id": m.id, "author": m.author, "text": m.text} for m in found]}
+
+
+def _open_for(session: Session, key: str) -> Optional[Handoff]:
+    """The conversation's open handoff (the newest), if any."""
+    return session.execute(select(Handoff).where(Handoff.conversation_hash == key,
+                                                 Handoff.status.in_(rules.OPEN_STATUSES))
+                           .order_by(Handoff.id.desc()).limit(1)).scalars().first()
+
+
+def _undelivered_notice(session: Session, key: str) -> List[str]:
+    """The notice owed to a user some of whose replies WeChat refused (each such reply owes it once)."""
+    ids = list(session.execute(select(HandoffMessage.id).join(Handoff, Handoff.id == HandoffMessage.handoff_id).where(
+        Handoff.conversation_hash == key, HandoffMessage.delivery == UNDELIVERED)).scalars())
+    if not ids:
+        return []
+    session.execute(update(HandoffMessage).where(HandoffMessage.id.in_(ids)).values(delivery=NOTIFIED)
+                    .execution_options(synchronize_session=False))
+    return [message("handoff_undelivered") + "\n" + message("handoff")]
+
+
+def relay(factory: sessionmaker, conversation: str, text: str, keys: Secrets, policy: Policy,
+          now: Optional[datetime] = None) -> Dict[str, Any]:
+    """A pushing channel's user wrote: to the person of an open handoff, to a callback offer in dialogue, or to the
+    assistant (`route`), with what the channel sends the user now (`replies`)."""
+    now = now or utc_now_naive()
+    key = callbacks.conversation_key(conversation, keys.hmac_key)
+    with factory.begin() as session:
+        replies = _undelivered_notice(session, key)
+        row = _open_for(session, key)
+        if row is not None:
+            expired = _expire_if_due(session, row, now, policy)
+            if expired is None:
+                _user_says(session, row, text, now)
+                return {"route": PERSON, "handoff_id": row.id, "replies": replies}
+            _note(session, row.id, USER, text, now)  # written before the user could read the offer
+            expired.delivery = SENT  # said now, in this answer
+            return {"route": CALLBACK, "handoff_id": row.id, "replies": replies + [expired.text]}
+        offer = callbacks.dialogue_for(session, key, now)
+        if offer is not None:
+            answered = callbacks.answer_row(session, offer, text, keys, policy.callback_days, now)
+            if not answered.passthrough:
+                return {"route": CALLBACK, "handoff_id": offer.handoff_id, "replies": replies + list(answered.replies)}
+        return {"route": ASSISTANT, "handoff_id": None, "replies": replies}
+
+
+def claim(factory: sessionmaker, keys: Secrets, policy: Policy, limit: int = CLAIM_LIMIT,
+          now: Optional[datetime] = None) -> Dict[str, Any]:
+    """The messages a pushing channel's poller sends now, each handed out once however many pollers ask (the
+    handoffs left waiting too long expire first); and how many such handoffs are still open."""
+    now = now or utc_now_naive()
+    with factory.begin() as session:
+        due = session.execute(select(Handoff).where(
+            Handoff.address_sealed.isnot(None), Handoff.status == rules.WAITING,
+            Handoff.created_at < now - timedelta(seconds=policy.wait_s))).scalars().all()
+        for row in due:
+            _expire_if_due(session, row, now, policy)
+        pending = session.execute(select(HandoffMessage, Handoff.address_sealed)
+                                  .join(Handoff, Handoff.id == HandoffMessage.handoff_id)
+                                  .where(HandoffMessage.delivery == PENDING).order_by(HandoffMessage.id)
+                                  .limit(limit)).all()
+        items = []
+        for note, sealed in pending:
+            taken = session.execute(update(HandoffMessage).where(HandoffMessage.id == note.id,
+                                                                 HandoffMessage.delivery == PENDING)
+                                    .values(delivery=CLAIMED).execution_options(synchronize_session=False)).rowcount
+            if taken:
+                address = sealing.unseal(sealed, keys.seal_secret, ADDRESS_CONTEXT, ADDRESS_SALT)
+                items.append({"id": note.id, "handoff_id": note.handoff_id, "address": address, "text": note.text})
+        still_open = int(session.execute(select(func.count(Handoff.id)).where(
+            Handoff.address_sealed.isnot(None), Handoff.status.in_(rules.OPEN_STATUSES))).scalar_one())
+        return {"items": items, "open": still_open}
+
+
+def report(factory: sessionmaker, results: List[Tuple[int, bool]]) -> int:
+    """Whether WeChat took each claimed message; a refused one is shown to staff as undelivered. Returns how many
+    were recorded (a message not claimed is left as it is)."""
+    recorded = 0
+    with factory.begin() as session:
+        for message_id, delivered in results:
+            recorded += int(session.execute(update(HandoffMessage).where(
+                HandoffMessage.id == message_id, HandoffMessage.delivery == CLAIMED)
+                .values(delivery=SENT if delivered else UNDELIVERED)
+                .execution_options(synchronize_session=False)).rowcount or 0)
+    return recorded
 
 
 def delete_older(factory: sessionmaker, cutoff: datetime) -> int:

@@ -1,5 +1,6 @@
-"""Personal data deleted on time: unanswered questions, feedback, orphan photos, and the personal fields of
-applications whose status is final. `python -m backend.retention` makes one pass; `--interval S` repeats it.
+"""Personal data deleted on time: unanswered questions, feedback, orphan photos, the personal fields of
+applications whose status is final, handoffs, and callback numbers never called (after CALLBACK_RETENTION_DAYS).
+`python -m backend.retention` makes one pass; `--interval S` repeats it.
 """
 from __future__ import annotations
 
@@ -15,13 +16,14 @@ from sqlalchemy import delete, event, exists, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from backend import analytics, handoffs, service
+from backend import analytics, callbacks, handoffs, service
 from backend.db import make_engine, make_session_factory
 from backend.lifecycle import ALLOWED
 from backend.models import Application, Feedback, Photo, UnansweredQuestion
 from backend.numbering import utc_now_naive
 from backend.privacy import reencode_photo
 from reissue.application import is_photo_ref
+from reissue.callback import retention_days
 from reissue.masking import mask_last4, mask_name, scrub
 from reissue.serving import run_until_signalled
 from reissue.settings import Settings
@@ -43,6 +45,7 @@ class Periods:
     finished_applications: Optional[timedelta]
     handoffs: Optional[timedelta] = None
     analytics: Optional[timedelta] = None
+    callback_numbers: timedelta = timedelta(days=7)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Periods":
@@ -60,6 +63,7 @@ class Periods:
             finished_applications=period(days=settings.application_retention_days),
             handoffs=period(days=settings.handoff_retention_days),
             analytics=period(days=settings.analytics_retention_days),
+            callback_numbers=timedelta(days=retention_days(settings.callback_retention_days)),
         )
 
 
@@ -74,6 +78,8 @@ class Swept:
     secured: int = 0
     handoffs: int = 0
     analytics: int = 0
+    callback_numbers: int = 0
+    callbacks: int = 0
 
 
 def delete_older(factory: sessionmaker, model: type, cutoff: datetime) -> int:
@@ -172,6 +178,8 @@ def sweep(factory: sessionmaker, upload_dir: Path, periods: Periods, now: dateti
         secured=secure_legacy_photos(factory, upload_dir),
         handoffs=handoffs.delete_older(factory, now - periods.handoffs) if periods.handoffs else 0,
         analytics=analytics.delete_older(factory, now - periods.analytics) if periods.analytics else 0,
+        callback_numbers=callbacks.lapse_due(factory, now - periods.callback_numbers, now),
+        callbacks=callbacks.delete_older(factory, now - periods.handoffs) if periods.handoffs else 0,
     )
 
 

@@ -89,6 +89,17 @@ def conversation_summary(loop: Optional[str], slots: Mapping[str, Any], turns: I
     return summary(topic, slots, turns, requested if loop else None)
 
 
+def clean_summary(raw: Mapping[str, Any]) -> Dict[str, Any]:
+    """A summary as a client sent it, masked again and cut to its limits (whatever the client masked)."""
+    clean = summary(str(raw.get("topic") or ""), {}, [], None)
+    clean["fields"] = [{"label": clean_text(str(f.get("label", "")))[:32], "value": clean_text(str(f.get("value", "")))[:64]}
+                       for f in raw.get("fields") or [] if isinstance(f, dict)][:len(SUMMARY_FIELDS)]
+    clean["asking"] = clean_text(str(raw.get("asking") or ""))[:32]
+    clean["turns"] = masked_turns([(str(t.get("who", "")), str(t.get("text", "")))
+                                   for t in raw.get("turns") or [] if isinstance(t, dict)])
+    return clean
+
+
 def clean_text(text: str) -> str:
     """A message for the transcript: trimmed, at most MAX_TEXT_CHARS, every ID and phone number masked."""
     return scrub((text or "").strip())[:MAX_TEXT_CHARS]

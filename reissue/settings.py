@@ -115,6 +115,7 @@ class Settings:
     analytics_url: str = "http://127.0.0.1:8000"
     analytics_key: str = "dev-analytics-key"
     analytics_retention_days: float = 400.0
+    callback_retention_days: float = 7.0
 
 
 def get_settings() -> Settings:
@@ -197,6 +198,7 @@ def get_settings() -> Settings:
         analytics_url=_env("ANALYTICS_URL", f"http://127.0.0.1:{backend_port}").rstrip("/"),
         analytics_key=_env("ANALYTICS_KEY", "dev-analytics-key"),
         analytics_retention_days=_float("ANALYTICS_RETENTION_DAYS", 400.0),
+        callback_retention_days=_float("CALLBACK_RETENTION_DAYS", 7.0),
     )
 
 

@@ -26,6 +26,8 @@ def test_document_lists_the_contract_endpoints():
         "/api/v1/handoffs/{handoff_id}/messages", "/api/v1/handoffs/{handoff_id}/release",
         "/api/v1/handoffs/{handoff_id}/close", "/api/v1/handoffs/{handoff_id}/updates",
         "/api/v1/handoffs/{handoff_id}/user-messages",
+        "/api/v1/channel-handoffs/relay", "/api/v1/channel-handoffs/claim", "/api/v1/channel-handoffs/report",
+        "/api/v1/callbacks", "/api/v1/callbacks/{callback_id}", "/api/v1/callbacks/{callback_id}/user-messages",
         "/api/v1/analytics/events", "/api/v1/analytics/summary", "/api/v1/analytics/{table}.csv",
     }
     assert "/staff" not in paths

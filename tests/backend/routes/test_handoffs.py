@@ -47,7 +47,7 @@ def test_the_queue_entry_carries_a_masked_summary_and_the_place(client):
     summary = listed[0]["summary"]
     assert summary["asking"] == "手机号" and summary["topic"] == "补办申请"
     assert ID_NUMBER not in str(listed) and "370102********" in str(summary["fields"]) + str(summary["turns"])
-    assert updates(client, second) == {"status": "waiting", "ahead": 1, "messages": []}
+    assert updates(client, second) == {"status": "waiting", "ahead": 1, "messages": [], "callback_id": None}
 
 
 def test_take_reply_release_reach_the_user_and_are_audited(client, app):

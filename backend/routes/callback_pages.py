@@ -1,0 +1,65 @@
+"""The staff page of the callback numbers (/staff/callbacks): the numbers left, masked, oldest first with the day
+each is deleted by, and one callback with the conversation's masked summary, to record the call as the signed-in
+account (the number is deleted then)."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from backend import callbacks
+from backend.accounts import Staff
+from backend.errors import ApiError
+from backend.routes.staff import current_staff, render
+from reissue.callback import DONE, MAX_NOTE_CHARS, OPEN
+from reissue.knowledge import message
+
+router = APIRouter(include_in_schema=False)
+MAX_ID = 2**31 - 1
+RECENT = 20
+
+
+async def _page(request: Request, staff: Staff, callback_id: int, status_code: int = 200, error: str = "",
+                notice: str = "") -> Response:
+    """Render one callback (or the not-found page)."""
+    days = request.app.state.settings.callback_retention_days
+    try:
+        found = await run_in_threadpool(callbacks.detail, request.app.state.factory, callback_id, days)
+    except ApiError:
+        return render("notfound.html", status_code=404, title="没有找到", staff=staff, number=str(callback_id))
+    return render("callback.html", status_code=status_code, title=f"回电登记 {callback_id}", staff=staff, item=found,
+                  open=OPEN, error=error, notice=notice, max_note=MAX_NOTE_CHARS)
+
+
+@router.get("/staff/callbacks", response_class=HTMLResponse)
+async def staff_callbacks(request: Request, staff: Staff = Depends(current_staff)) -> Response:
+    """The numbers waiting for a call, oldest first, and the calls recorded last."""
+    days = request.app.state.settings.callback_retention_days
+    factory = request.app.state.factory
+    waiting = await run_in_threadpool(callbacks.list_callbacks, factory, OPEN, days)
+    recorded = await run_in_threadpool(callbacks.list_callbacks, factory, DONE, days)
+    return render("callbacks.html", title="回电登记", staff=staff, waiting=waiting, recorded=recorded[-RECENT:][::-1])
+
+
+@router.get("/staff/callbacks/{callback_id}", response_class=HTMLResponse)
+async def staff_callback(request: Request, callback_id: int, staff: Staff = Depends(current_staff)) -> Response:
+    """One callback: the masked number, the conversation's summary, the audit trail, and the form to record it."""
+    if not 1 <= callback_id <= MAX_ID:
+        return render("notfound.html", status_code=404, title="没有找到", staff=staff, number=str(callback_id))
+    return await _page(request, staff, callback_id)
+
+
+@router.post("/staff/callbacks/{callback_id}")
+async def staff_record(request: Request, callback_id: int, staff: Staff = Depends(current_staff)) -> Response:
+    """Record the call as the signed-in account."""
+    if not 1 <= callback_id <= MAX_ID:
+        return render("notfound.html", status_code=404, title="没有找到", staff=staff, number=str(callback_id))
+    form = await request.form()
+    reached = str(form.get("reached") or "") == "1"
+    note = str(form.get("note") or "").strip()[:MAX_NOTE_CHARS]
+    factory = request.app.state.factory
+    try:
+        await run_in_threadpool(callbacks.record, factory, callback_id, staff.username, reached, note)
+    except ApiError as error:
+        return await _page(request, staff, callback_id, status_code=error.status_code, error=error.message)
+    return await _page(request, staff, callback_id, notice=message("callback_staff_recorded"))

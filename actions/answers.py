@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import channel_of, fail_safe
+from actions.handoff import abstention_buttons
 from actions.wiring import backend_client, live_answers
 from reissue import clock, knowledge
 from reissue.answering.render import completion_text, render_plan
@@ -91,7 +92,7 @@ class ActionAnswerQuestions(Action):
         plan = message.get("answer_plan") or unclear_plan(message)
         reply = render_plan(plan, clock.now(), await live_answers().get())
         if reply.text:
-            dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
+            dispatcher.utter_message(text=reply.text, buttons=reply.buttons + abstention_buttons(plan, channel_of(tracker)))
         records = unanswered_records(plan, channel_of(tracker))
         if records:
             await record_all(records)

@@ -1,5 +1,5 @@
-"""The assistant's side of the live handoff: put a conversation in the backend's queue (one short attempt, the
-user is waiting; a failure means the hotline and hall instead)."""
+"""The assistant's side of the live handoff: put a conversation in the backend's queue, or offer a callback when no
+person is there (one short attempt each, the user is waiting; a failure means the hotline and hall alone)."""
 from __future__ import annotations
 
 import logging
@@ -14,6 +14,7 @@ from reissue.settings import get_settings
 logger = logging.getLogger(__name__)
 
 PATH = "/api/v1/handoffs"
+CALLBACK_PATH = "/api/v1/callbacks"
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,22 @@ class QueueEntry:
     id: int
     token: str
     ahead: int
+
+
+@dataclass(frozen=True)
+class CallbackOffer:
+    """The backend's callback offer: its number and the secret the widget answers it with (None for WeChat)."""
+
+    id: int
+    token: Optional[str]
+
+
+def offer_from(body: Any) -> Optional[CallbackOffer]:
+    """The callback offer in a 201 body, or None when it is not one."""
+    if not isinstance(body, dict) or not isinstance(body.get("id"), int):
+        return None
+    token = body.get("token")
+    return CallbackOffer(body["id"], token if isinstance(token, str) and token else None)
 
 
 def entry_from(body: Any) -> Optional[QueueEntry]:
@@ -47,19 +64,30 @@ class HandoffClient:
         self.timeout_s = timeout_s if timeout_s is not None else settings.backend_timeout_s
         self._transport = transport
 
-    async def open(self, channel: str, summary: Dict[str, Any]) -> Optional[QueueEntry]:
-        """Queue the conversation with its masked summary; None when the backend does not take it."""
+    async def _create(self, path: str, body: Dict[str, Any]) -> Any:
+        """POST `body` with the bot's credential; the 201 answer's JSON, or None (logged) for anything else."""
         try:
             async with httpx.AsyncClient(timeout=self.timeout_s, transport=self._transport) as http:
-                response = await http.post(f"{self.base_url}{PATH}", json={"channel": channel, "summary": summary},
+                response = await http.post(f"{self.base_url}{path}", json=body,
                                            headers={"Authorization": f"Bearer {self._token}"})
         except httpx.HTTPError as exc:
-            logger.warning("handoff queue unavailable: %s", scrub(type(exc).__name__))
+            logger.warning("handoff backend unavailable (%s): %s", path, scrub(type(exc).__name__))
             return None
         if response.status_code != 201:
-            logger.warning("handoff queue refused with HTTP %s", response.status_code)
+            logger.warning("handoff backend refused %s with HTTP %s", path, response.status_code)
             return None
         try:
-            return entry_from(response.json())
+            return response.json()
         except ValueError:
             return None
+
+    async def open(self, channel: str, summary: Dict[str, Any]) -> Optional[QueueEntry]:
+        """Queue the conversation with its masked summary; None when the backend does not take it."""
+        return entry_from(await self._create(PATH, {"channel": channel, "summary": summary}))
+
+    async def offer_callback(self, channel: str, summary: Dict[str, Any], conversation: str = "") -> Optional[CallbackOffer]:
+        """Offer a callback with the masked summary (WeChat names its `conversation`); None when not taken."""
+        body: Dict[str, Any] = {"channel": channel, "summary": summary}
+        if conversation:
+            body["conversation"] = conversation
+        return offer_from(await self._create(CALLBACK_PATH, body))

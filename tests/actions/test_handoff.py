@@ -61,3 +61,56 @@ async def test_outside_staffed_hours_the_hall_hours_are_said(make_tracker, dispa
     await ActionHandoff().run(dispatcher, make_tracker("转人工", metadata={"channel": "web"}), domain)
     assert queue.opened == [] and knowledge.message("handoff_off_hours") in said()
     assert knowledge.message("handoff") in said()
+
+
+async def test_outside_staffed_hours_the_widget_user_is_offered_a_callback(make_tracker, dispatcher, domain, said,
+                                                                         queue, monkeypatch):
+    monkeypatch.setattr("actions.handoff.staffed", lambda now, hours: False)
+    tracker = make_tracker("转人工", intent="human_handoff", metadata={"channel": "web"},
+                           slots={"phone": PHONE, "requested_slot": "cert_number"})
+    result = await ActionHandoff().run(dispatcher, tracker, domain)
+    assert result == [{"event": "followup", "timestamp": None, "name": "action_listen"}]
+    (channel, summary, conversation), = queue.offers
+    assert channel == "web" and conversation == "" and summary["asking"] == "证书管理号" and PHONE not in str(summary)
+    assert said() == "\n".join((knowledge.message("handoff_off_hours"), knowledge.message("handoff"),
+                                knowledge.message("callback_offer", days=7)))
+    assert dispatcher.messages[-1]["custom"] == {"type": "callback", "callback_id": 1, "token": "cb-token-0001-abcdefgh"}
+    assert queue.opened == []
+
+
+async def test_outside_staffed_hours_a_wechat_user_is_offered_one_by_conversation(make_tracker, dispatcher, domain,
+                                                                                said, queue, monkeypatch):
+    monkeypatch.setattr("actions.handoff.staffed", lambda now, hours: False)
+    tracker = make_tracker("转人工", intent="human_handoff", metadata={"channel": "wechat"}, active_loop=None)
+    assert await ActionHandoff().run(dispatcher, tracker, domain) == []
+    assert [(c, conv) for c, _s, conv in queue.offers] == [("wechat", tracker.sender_id)]
+    assert knowledge.message("callback_offer", days=7) in said()
+    assert not any(m.get("custom") for m in dispatcher.messages)
+
+
+async def test_no_offer_where_the_channel_cannot_carry_it_or_the_backend_refuses(make_tracker, dispatcher, domain,
+                                                                               said, queue, monkeypatch):
+    monkeypatch.setattr("actions.handoff.staffed", lambda now, hours: False)
+    await ActionHandoff().run(dispatcher, make_tracker("转人工", metadata={"channel": "rest"}), domain)
+    monkeypatch.setattr("actions.handoff.get_settings", lambda: replace(get_settings(), wechat_handoff="platform"))
+    await ActionHandoff().run(dispatcher, make_tracker("转人工", metadata={"channel": "wechat"}), domain)
+    queue.down = True
+    assert await ActionHandoff().run(dispatcher, make_tracker("转人工", metadata={"channel": "web"}), domain) == []
+    assert queue.offers == [] and "回电" not in said() and said().count(knowledge.message("handoff")) == 3
+
+
+async def test_an_abstention_offers_the_handoff_button_while_staff_are_there(make_tracker, dispatcher, domain, queue,
+                                                                           fake_backend, monkeypatch):
+    from actions.answers import ActionAnswerQuestions
+
+    plan = {"questions": [{"label": "not_in_guide", "text": "能出英文版吗", "details": {}, "guesses": []}]}
+    tracker = make_tracker("能出英文版吗", intent="not_in_guide", plan=plan, metadata={"channel": "web"}, active_loop=None)
+    await ActionAnswerQuestions().run(dispatcher, tracker, domain)
+    assert dispatcher.messages[-1]["buttons"] == [knowledge.button("handoff")]
+    answered = {"questions": [{"label": "fee", "text": "要交钱吗", "details": {}, "guesses": []}]}
+    await ActionAnswerQuestions().run(dispatcher, make_tracker("要交钱吗", intent="faq", plan=answered,
+                                                               metadata={"channel": "web"}), domain)
+    assert knowledge.button("handoff") not in dispatcher.messages[-1]["buttons"]
+    monkeypatch.setattr("actions.handoff.staffed", lambda now, hours: False)
+    await ActionAnswerQuestions().run(dispatcher, tracker, domain)
+    assert dispatcher.messages[-1]["buttons"] == []

@@ -9,12 +9,19 @@ import { ReadAloudButton, useChineseVoice } from './components/ReadAloud.jsx';
 import { RichText } from './components/RichText.jsx';
 import { buildFeedback, photoUploadedMessage, sendFeedback, uploadErrorMessage, uploadPhoto } from './lib/backend.js';
 import {
+  answerCallback,
+  callbackAfter,
+  callbackFrom,
+  callbackMessages,
+  callbackOpen,
   ENDED,
   fetchUpdates,
   handoffFrom,
   lastMessageId,
+  loadCallback,
   loadHandoff,
   POLL_MS,
+  saveCallback,
   saveHandoff,
   sendToPerson,
   updateMessages,
@@ -99,6 +106,7 @@ export function App({ config, store = window.sessionStorage, modeStore = store, 
   const lastActive = useRef(Date.now());
   const [handoff, setHandoffState] = useState(() => loadHandoff(store));
   const handoffRef = useRef(handoff);
+  const callbackRef = useRef(loadCallback(store));
   messagesRef.current = messages;
   senderRef.current = sender;
 
@@ -108,6 +116,15 @@ export function App({ config, store = window.sessionStorage, modeStore = store, 
       handoffRef.current = next;
       saveHandoff(store, next);
       setHandoffState(next);
+    },
+    [store],
+  );
+
+  /** Start or end (null) the callback offer the user's words answer, keeping it across a reload. */
+  const setCallback = useCallback(
+    (next) => {
+      callbackRef.current = next;
+      saveCallback(store, next);
     },
     [store],
   );
@@ -152,6 +169,8 @@ export function App({ config, store = window.sessionStorage, modeStore = store, 
           if (bot.length) append(bot);
           const opened = handoffFrom(replies);
           if (opened) setHandoff(opened);
+          const offer = callbackFrom(replies);
+          if (offer) setCallback(offer);
           setStatus(announcement(bot));
         } catch {
           if (senderRef.current !== sender) return;
@@ -164,7 +183,40 @@ export function App({ config, store = window.sessionStorage, modeStore = store, 
       });
       return queue.current;
     },
-    [append, patch, setHandoff, config.rasaUrl, sender],
+    [append, patch, setHandoff, setCallback, config.rasaUrl, sender],
+  );
+
+  /** While a callback offer is open: the words answer it (consent, number, "不用了"); words that are not for it,
+   * or an offer that is gone, go to the assistant. */
+  const answerOffer = useCallback(
+    (text, userId) => {
+      const current = callbackRef.current;
+      queue.current = queue.current.then(async () => {
+        let answer;
+        try {
+          answer = await answerCallback(config.backendUrl, current, text);
+        } catch (err) {
+          if (!(err && err.status === 404)) {
+            patch(userId, { pending: false, failed: true });
+            return;
+          }
+          answer = { passthrough: true };
+        }
+        if (callbackRef.current === current && !callbackOpen(answer)) setCallback(null);
+        if (answer.passthrough) {
+          deliver(text, userId);
+          return;
+        }
+        patch(userId, { pending: false, failed: false });
+        const bot = callbackMessages(answer);
+        if (bot.length) {
+          append(bot);
+          setStatus(announcement(bot));
+        }
+      });
+      return queue.current;
+    },
+    [append, patch, deliver, setCallback, config.backendUrl],
   );
 
   /** During a handoff: send the user's words to the person (an ended handoff hands the words to the assistant). */
@@ -211,7 +263,11 @@ export function App({ config, store = window.sessionStorage, modeStore = store, 
           setStatus(items.map((m) => m.content.text).join('\n'));
         }
         const after = lastMessageId(updates, current.after || 0);
-        if (ENDED.includes(updates.status)) setHandoff(null);
+        if (ENDED.includes(updates.status)) {
+          const offer = callbackAfter(updates, current);
+          if (offer) setCallback(offer);
+          setHandoff(null);
+        }
         else if (after !== current.after) setHandoff({ ...current, after });
       } catch (err) {
         if (!stopped && err && err.status === 404) setHandoff(null);
@@ -225,16 +281,17 @@ export function App({ config, store = window.sessionStorage, modeStore = store, 
       stopped = true;
       clearInterval(timer);
     };
-  }, [handoffId, append, setHandoff, config.backendUrl]);
+  }, [handoffId, append, setHandoff, setCallback, config.backendUrl]);
 
   /** Show the user's words (or a button title) and send the payload; `typed` marks words from the composer. */
   const sendText = useCallback(
     (payload, shown = payload, typed = false) => {
       const content = { text: shown, payload, pending: true, typed };
       const [id] = append([{ type: 'text', position: 'right', content }]);
-      return handoffRef.current ? relay(payload, id) : deliver(payload, id);
+      if (handoffRef.current) return relay(payload, id);
+      return callbackRef.current ? answerOffer(payload, id) : deliver(payload, id);
     },
-    [append, deliver, relay],
+    [append, deliver, relay, answerOffer],
   );
 
   useEffect(() => {
@@ -250,9 +307,10 @@ export function App({ config, store = window.sessionStorage, modeStore = store, 
       patch(message._id, { failed: false, pending: true });
       const text = message.content.payload || message.content.text;
       if (handoffRef.current) relay(text, message._id);
+      else if (callbackRef.current) answerOffer(text, message._id);
       else deliver(text, message._id);
     },
-    [patch, deliver, relay],
+    [patch, deliver, relay, answerOffer],
   );
 
   /** Retry a silent send (the greeting) from its notice. */
@@ -320,6 +378,7 @@ export function App({ config, store = window.sessionStorage, modeStore = store, 
     (notices = []) => {
       clearConversation(store);
       setHandoff(null);
+      setCallback(null);
       const fresh = notices.map((notice) => stamp(notice, null));
       const next = getSenderId(store);
       greeted.current = false;
@@ -332,7 +391,7 @@ export function App({ config, store = window.sessionStorage, modeStore = store, 
       setStatus(notices.length ? notices[0].content.text : '');
       setSender(next);
     },
-    [store, setHandoff],
+    [store, setHandoff, setCallback],
   );
 
   /** 「新对话」: after a confirmation, forget this conversation and greet again with a new sender id. */

@@ -2,12 +2,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
+  answerCallback,
+  CALLBACK_KEY,
+  callbackAfter,
+  callbackFrom,
+  callbackMessages,
+  callbackOpen,
   ENDED,
   fetchUpdates,
   handoffFrom,
   HANDOFF_KEY,
   lastMessageId,
+  loadCallback,
   loadHandoff,
+  saveCallback,
   saveHandoff,
   sendToPerson,
   updateMessages,
@@ -69,4 +77,34 @@ test('staff replies become bubbles, system words notices, and the ended states a
   assert.equal(lastMessageId(updates, 2), 9);
   assert.equal(lastMessageId({ messages: [] }, 2), 2);
   assert.deepEqual(ENDED, ['released', 'closed', 'expired']);
+});
+
+test('a callback offer comes from a reply or from an expired handoff, and survives a reload', () => {
+  const replies = [{ text: '现在不是人工在线服务时间' }, { custom: { type: 'callback', callback_id: 3, token: 'cb-secret' } }];
+  assert.deepEqual(callbackFrom(replies), { id: 3, token: 'cb-secret' });
+  assert.equal(callbackFrom([{ custom: { type: 'callback', callback_id: 3 } }]), null);
+  assert.equal(callbackFrom([{ custom: { type: 'handoff', handoff_id: 3, token: 'x' } }]), null);
+  assert.deepEqual(callbackAfter({ status: 'expired', callback_id: 8 }, { id: 2, token: 'tok' }), { id: 8, token: 'tok' });
+  assert.equal(callbackAfter({ status: 'expired', callback_id: null }, { id: 2, token: 'tok' }), null);
+  const store = memoryStore();
+  saveCallback(store, { id: 8, token: 'tok' });
+  assert.deepEqual(loadCallback(store), { id: 8, token: 'tok' });
+  assert.equal(store.getItem(CALLBACK_KEY).includes('1391234'), false);
+  saveCallback(store, null);
+  assert.equal(loadCallback(store), null);
+});
+
+test('the words go to the callback dialogue, whose answers are the assistant bubbles', async () => {
+  const seen = [];
+  const fetchFn = async (url, init) => {
+    seen.push({ url, body: JSON.parse(init.body) });
+    return { ok: true, status: 200, json: async () => ({ status: 'asking', messages: [{ text: '请发一个手机号' }], passthrough: false }) };
+  };
+  const answer = await answerCallback('http://b:8000/', { id: 8, token: 'tok' }, '好的', { fetchFn });
+  assert.deepEqual(seen, [{ url: 'http://b:8000/api/v1/callbacks/8/user-messages', body: { token: 'tok', text: '好的' } }]);
+  assert.deepEqual(callbackMessages(answer), [{ type: 'text', position: 'left', content: { text: '请发一个手机号' } }]);
+  assert.equal(callbackOpen(answer), true);
+  assert.equal(callbackOpen({ status: 'open', messages: [], passthrough: false }), false);
+  assert.equal(callbackOpen({ status: 'declined', messages: [], passthrough: true }), false);
+  assert.equal(callbackOpen({ status: 'offered', messages: [], passthrough: true }), false);
 });

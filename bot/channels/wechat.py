@@ -362,7 +362,7 @@ class WeChatInput(InputChannel):
 
     async def _open_handoff(self, incoming: Incoming, tracker_store: Any) -> bool:
         """Console mode: queue the conversation for a person during staffed hours; False to let Rasa answer (the
-        hotline and the hall)."""
+        hotline and the hall, and outside staffed hours the offer of a callback)."""
         if not staffed(reissue_clock.now(), get_settings().handoff_hours):
             return False
         try:
@@ -400,9 +400,20 @@ class WeChatInput(InputChannel):
         openid = incoming.openid
         async with self._user_lock(openid):
             text = incoming.text
-            if incoming.kind != "enter" and self.handoff_mode != PLATFORM and await self.handoffs.forward(openid, text):
-                logger.info("wechat.handoff.forwarded user=%s kind=%s", mask_openid(openid), incoming.kind)
-                return
+            if incoming.kind != "enter" and self.handoff_mode != PLATFORM:
+                relayed = await self.handoffs.relay(openid, text)
+                if relayed.replies:
+                    await self._deliver(openid, relayed.replies, incoming.kind)
+                if relayed.taken:
+                    logger.info("wechat.handoff.relayed user=%s kind=%s route=%s", mask_openid(openid), incoming.kind,
+                                relayed.route)
+                    return
+            metadata = with_channel(incoming.metadata, CHANNEL_NAME)
+            if incoming.kind == "text":
+                chosen = resolve_choice(text, await self.state.choices(openid) or [])
+                if chosen is not None:
+                    metadata["wechat_choice"] = {"number": chosen.number, "title": chosen.title}
+                    text = chosen.payload
             if incoming.kind == "text" and self.handoff_mode != PLATFORM and is_handoff_request(text) \
                     and await self._open_handoff(incoming, tracker_store):
                 return
@@ -411,12 +422,6 @@ class WeChatInput(InputChannel):
                 if photo_text is None:
                     return
                 text = photo_text
-            metadata = with_channel(incoming.metadata, CHANNEL_NAME)
-            if incoming.kind == "text":
-                chosen = resolve_choice(text, await self.state.choices(openid) or [])
-                if chosen is not None:
-                    metadata["wechat_choice"] = {"number": chosen.number, "title": chosen.title}
-                    text = chosen.payload
             from bot.stores import watched_turn
 
             collector = CollectingOutputChannel()

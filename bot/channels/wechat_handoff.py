@@ -2,50 +2,56 @@
 like the widget's, the user's messages go to the person, and the person's replies are sent through the
 customer-service send API.
 
-WeChat lets the channel answer a user for 48 hours after their last message, five messages at most; a reply
-beyond that is kept and sent as soon as the user writes again. The live handoffs are kept in this process
-(`make run`); the poller that fetches the replies runs on Rasa's event loop while any handoff is live.
+No state is kept in this process: the backend knows a conversation's open handoff (and its callback offer) by the
+conversation id, so every Rasa worker routes a user's words the same way (`relay`, one call per message), and the
+pollers of all workers share the replies to send, the backend handing each to one of them once (`poll_once`). A
+reply WeChat refuses (45015: the 48-hour window after the user's last message has passed; 45047: its five messages
+are used up) is reported undelivered: staff see it on the staff page, and when the user next writes the relay's
+answer tells them how to reach the hotline and the hall. The poller runs on Rasa's event loop while the backend says
+a WeChat handoff is open.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import time
-from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
 
 import requests
 
+from bot.channels.senders import WECHAT, conversation_id
 from bot.channels.wechat_api import WeChatApiClient
-from reissue.handoff import OPEN_STATUSES, conversation_summary
+from reissue.handoff import conversation_summary
 from reissue.masking import mask_openid
 
 logger = logging.getLogger(__name__)
 
 CONSOLE, PLATFORM = "console", "platform"
 PATH = "/api/v1/handoffs"
+RELAY_PATH = "/api/v1/channel-handoffs/relay"
+CLAIM_PATH = "/api/v1/channel-handoffs/claim"
+REPORT_PATH = "/api/v1/channel-handoffs/report"
 POLL_S = 1.5
-WINDOW_S = 48 * 3600.0  # WeChat's reply window after the user's last message
-WINDOW_MESSAGES = 5  # and the messages it allows in it
+MAX_FAILED_POLLS = 40  # the backend unreachable this many polls in a row: the poller stops until the next message
 WINDOW_CODES = frozenset({45015, 45047})  # WeChat says the window or its quota is used up
 TIMEOUT: Tuple[float, float] = (3.05, 6.0)
 CHANNEL = "wechat"
+ASSISTANT = "assistant"
 
 
-@dataclass
-class Live:
-    """One WeChat user's live handoff: its number and token, the last message delivered, the reply window."""
+@dataclass(frozen=True)
+class Relayed:
+    """Where the backend sent the user's words (`person`, `callback` or back to the `assistant`) and what to tell the
+    user now."""
 
-    id: int
-    token: str
-    user_at: float
-    after: int = 0
-    sent: int = 1  # the "you are in the queue" message already used one of the window's messages
+    route: str = ASSISTANT
+    replies: List[str] = field(default_factory=list)
 
-    def window_open(self, now: float) -> bool:
-        """True while WeChat still accepts a message for this user."""
-        return now - self.user_at < WINDOW_S and self.sent < WINDOW_MESSAGES
+    @property
+    def taken(self) -> bool:
+        """True when the words are not for the assistant."""
+        return self.route != ASSISTANT
 
 
 def tracker_summary(tracker: Any, said: str) -> Dict[str, Any]:
@@ -67,18 +73,16 @@ def tracker_summary(tracker: Any, said: str) -> Dict[str, Any]:
 
 
 class WeChatHandoffs:
-    """The live handoffs of WeChat users: opened, fed with the user's messages, polled for the person's replies."""
+    """WeChat users' live handoffs, kept in the backend: opened, fed with the user's words, polled for the replies."""
 
     def __init__(self, api: WeChatApiClient, backend_url: str, bot_token: str, poll_s: float = POLL_S,
-                 clock: Callable[[], float] = time.time, session: Optional[requests.Session] = None) -> None:
+                 session: Optional[requests.Session] = None) -> None:
         """Send through `api`; talk to the backend at `backend_url` with the bot's token."""
         self.api = api
         self.backend_url = backend_url.rstrip("/")
         self._bot_token = bot_token
         self.poll_s = poll_s
-        self.clock = clock
         self._session = session
-        self.live: Dict[str, Live] = {}
         self._poller: Optional["asyncio.Task[None]"] = None
 
     @property
@@ -88,85 +92,83 @@ class WeChatHandoffs:
             self._session = requests.Session()
         return self._session
 
-    def _post(self, path: str, body: Dict[str, Any], bot: bool = False) -> Tuple[int, Any]:
-        """POST JSON to the backend; (status, parsed body), status 0 when it could not be reached."""
-        headers = {"Authorization": f"Bearer {self._bot_token}"} if bot else {}
+    def _post(self, path: str, body: Dict[str, Any]) -> Tuple[int, Any]:
+        """POST JSON to the backend with the bot's token; (status, parsed body), status 0 when it could not be
+        reached."""
         try:
-            response = self.session.post(f"{self.backend_url}{path}", json=body, headers=headers, timeout=TIMEOUT)
+            response = self.session.post(f"{self.backend_url}{path}", json=body, timeout=TIMEOUT,
+                                         headers={"Authorization": f"Bearer {self._bot_token}"})
             return response.status_code, response.json()
         except (requests.RequestException, ValueError) as exc:
-            logger.warning("wechat.handoff.backend_failed error=%s", type(exc).__name__)
+            logger.warning("wechat.handoff.backend_failed path=%s error=%s", path, type(exc).__name__)
             return 0, None
 
-    async def _call(self, path: str, body: Dict[str, Any], bot: bool = False) -> Tuple[int, Any]:
+    async def _call(self, path: str, body: Dict[str, Any]) -> Tuple[int, Any]:
         """`_post` in a worker thread."""
-        return await asyncio.to_thread(self._post, path, body, bot)
+        return await asyncio.to_thread(self._post, path, body)
 
     async def open(self, openid: str, summary: Dict[str, Any]) -> Optional[int]:
         """Queue the user's conversation; how many wait before it, or None when the backend did not take it."""
-        status, body = await self._call(PATH, {"channel": CHANNEL, "summary": summary}, bot=True)
+        status, body = await self._call(PATH, {"channel": CHANNEL, "summary": summary,
+                                               "conversation": conversation_id(WECHAT, openid), "address": openid})
         if status != 201 or not isinstance(body, dict) or not isinstance(body.get("id"), int):
             logger.warning("wechat.handoff.refused user=%s status=%s", mask_openid(openid), status)
             return None
-        self.live[openid] = Live(body["id"], str(body.get("token") or ""), self.clock())
-        self._ensure_poller()
+        self.ensure_poller()
         logger.info("wechat.handoff.queued user=%s handoff=%s", mask_openid(openid), body["id"])
         return int(body.get("ahead") or 0)
 
-    async def forward(self, openid: str, text: str) -> bool:
-        """Give the user's message to the person; False when the user is in no live handoff (Rasa answers)."""
-        live = self.live.get(openid)
-        if live is None:
-            return False
-        status, _ = await self._call(f"{PATH}/{live.id}/user-messages", {"token": live.token, "text": text[:1000]})
-        if status in (404, 409):
-            self.live.pop(openid, None)
-            return False
-        live.user_at, live.sent = self.clock(), 0  # the user wrote: WeChat's window opens again
-        self._ensure_poller()
-        return True
+    async def relay(self, openid: str, text: str) -> Relayed:
+        """Give the user's words to the backend: the person of an open handoff, a callback offer, or (also when the
+        backend cannot be reached) the assistant."""
+        status, body = await self._call(RELAY_PATH, {"conversation": conversation_id(WECHAT, openid),
+                                                     "text": (text or " ")[:1000]})
+        if status != 200 or not isinstance(body, dict):
+            return Relayed()
+        replies = [str(reply) for reply in body.get("replies") or [] if str(reply).strip()]
+        relayed = Relayed(str(body.get("route") or ASSISTANT), replies)
+        if relayed.route == "person":
+            self.ensure_poller()
+        return relayed
 
-    async def poll_once(self) -> None:
-        """Fetch every live handoff's new messages and send them while WeChat's window allows."""
-        for openid, live in list(self.live.items()):
-            status, body = await self._call(f"{PATH}/{live.id}/updates", {"token": live.token, "after": live.after})
-            if status == 404:
-                self.live.pop(openid, None)
-                continue
-            if status != 200 or not isinstance(body, dict):
-                continue
-            held = await self._deliver(openid, live, body.get("messages") or [])
-            if body.get("status") not in OPEN_STATUSES and not held:
-                self.live.pop(openid, None)
-                logger.info("wechat.handoff.ended user=%s status=%s", mask_openid(openid), body.get("status"))
-
-    async def _deliver(self, openid: str, live: Live, messages: List[Any]) -> bool:
-        """Send the messages in order; True when some are held until the user writes again."""
-        for item in messages:
+    async def poll_once(self) -> Optional[int]:
+        """Send the replies this poller was handed, report which WeChat took; how many WeChat handoffs are still
+        open (None when the backend could not be asked)."""
+        status, body = await self._call(CLAIM_PATH, {})
+        if status != 200 or not isinstance(body, dict):
+            return None
+        results = []
+        for item in body.get("items") or []:
             if not isinstance(item, dict) or not isinstance(item.get("id"), int):
                 continue
-            if not live.window_open(self.clock()):
-                return True
-            result = await self.api.send_message(openid, {"msgtype": "text", "text": {"content": str(item["text"])}})
-            if result.errcode in WINDOW_CODES:
-                live.sent = WINDOW_MESSAGES
-                return True
-            live.sent += 1
-            live.after = item["id"]
-        return False
+            openid = str(item.get("address") or "")
+            result = await self.api.send_message(openid, {"msgtype": "text", "text": {"content": str(item.get("text"))}})
+            if not result.ok:
+                logger.warning("wechat.handoff.undelivered user=%s handoff=%s errcode=%s window=%s", mask_openid(openid),
+                               item.get("handoff_id"), result.errcode, result.errcode in WINDOW_CODES)
+            results.append({"id": item["id"], "delivered": bool(result.ok)})
+        if results:
+            await self._call(REPORT_PATH, {"results": results})
+        still_open = int(body.get("open") or 0)
+        return still_open + len(results)
 
-    def _ensure_poller(self) -> None:
+    def ensure_poller(self) -> None:
         """Start the poller on the running loop unless it runs already."""
         if self._poller is None or self._poller.done():
             self._poller = asyncio.ensure_future(self._run())
 
     async def _run(self) -> None:
-        """Poll while any handoff is live."""
-        while self.live:
+        """Poll while a WeChat handoff is open or replies keep coming (a short backend outage is waited out)."""
+        failed = 0
+        while failed < MAX_FAILED_POLLS:
             try:
-                await self.poll_once()
+                busy = await self.poll_once()
             except Exception as exc:  # noqa: BLE001 - the poller must go on for the other users
                 logger.error("wechat.handoff.poll_failed error=%s", type(exc).__name__)
+                busy = None
+            if busy == 0:
+                return
+            failed = failed + 1 if busy is None else 0
             await asyncio.sleep(self.poll_s)
 
     async def stop(self) -> None:

@@ -1,77 +1,34 @@
-"""A small in-memory stand-in for the backend's handoff API over real HTTP (open, user messages, updates), with
-staff steps for the tests: `reply`, `release`. Usage: `fake = start_handoff_backend(); ...; fake.stop()`."""
+"""A small stand-in for the backend's channel handoff API over real HTTP, for the WeChat channel tests that are not
+about the handoff: nobody is ever in a handoff (every relay goes back to the assistant, no reply waits to be pushed);
+it records the paths asked. Usage: `fake = start_handoff_backend(); ...; fake.stop()`. The handoff tests use the real
+backend instead (tests/bot/channels/test_wechat_handoff.py)."""
 from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Optional, Tuple
 
 
-@dataclass
-class FakeHandoff:
-    """One queued conversation as the fake holds it."""
-
-    id: int
-    token: str
-    summary: Dict[str, Any]
-    status: str = "waiting"
-    user_texts: List[str] = field(default_factory=list)
-    messages: List[Dict[str, Any]] = field(default_factory=list)
-
-
 class FakeHandoffBackend:
-    """The queue in memory, behind a loopback HTTP server."""
+    """No handoff anywhere, behind a loopback HTTP server."""
 
     def __init__(self) -> None:
-        """Empty queue; not listening yet."""
-        self.handoffs: Dict[int, FakeHandoff] = {}
-        self.bot_tokens: List[str] = []
+        """Nothing asked yet; not listening yet."""
+        self.paths: List[str] = []
         self.lock = threading.Lock()
         self.url = ""
         self._server: Optional[ThreadingHTTPServer] = None
-        self._ids = 0
 
-    def _message(self, handoff: FakeHandoff, author: str, text: str) -> None:
-        """Add a staff or system message."""
-        self._ids += 1
-        handoff.messages.append({"id": self._ids, "author": author, "text": text})
-
-    def reply(self, handoff_id: int, text: str) -> None:
-        """A member of staff takes (if needed) and answers."""
-        with self.lock:
-            handoff = self.handoffs[handoff_id]
-            handoff.status = "taken"
-            self._message(handoff, "staff", text)
-
-    def release(self, handoff_id: int, notice: str = "已交回智能助手。") -> None:
-        """Staff hand the conversation back."""
-        with self.lock:
-            handoff = self.handoffs[handoff_id]
-            handoff.status = "released"
-            self._message(handoff, "system", notice)
-
-    def answer(self, path: str, body: Dict[str, Any], auth: str) -> Tuple[int, Dict[str, Any]]:
+    def answer(self, path: str) -> Tuple[int, Dict[str, Any]]:
         """The fake's answer to one POST."""
         with self.lock:
-            if path == "/api/v1/handoffs":
-                self.bot_tokens.append(auth)
-                handoff = FakeHandoff(len(self.handoffs) + 1, f"token-{len(self.handoffs) + 1:03d}-{'x' * 20}",
-                                      body.get("summary") or {})
-                self.handoffs[handoff.id] = handoff
-                return 201, {"id": handoff.id, "token": handoff.token, "ahead": len(self.handoffs) - 1}
-            parts = path.strip("/").split("/")
-            handoff = self.handoffs.get(int(parts[3])) if len(parts) == 5 and parts[3].isdigit() else None
-            if handoff is None or body.get("token") != handoff.token:
-                return 404, {"error": "not_found", "message": "没有找到", "fields": {}}
-            if parts[4] == "user-messages":
-                if handoff.status not in ("waiting", "taken"):
-                    return 409, {"error": "conflict", "message": "已经结束", "fields": {}}
-                handoff.user_texts.append(str(body.get("text")))
-            after = int(body.get("after") or 0)
-            return 200, {"status": handoff.status, "ahead": 0,
-                         "messages": [m for m in handoff.messages if m["id"] > after]}
+            self.paths.append(path)
+        if path == "/api/v1/channel-handoffs/relay":
+            return 200, {"route": "assistant", "handoff_id": None, "replies": []}
+        if path == "/api/v1/channel-handoffs/claim":
+            return 200, {"items": [], "open": 0}
+        return 404, {"error": "not_found", "message": "没有找到", "fields": {}}
 
     def stop(self) -> None:
         """Stop listening."""
@@ -85,15 +42,15 @@ def start_handoff_backend() -> FakeHandoffBackend:
     fake = FakeHandoffBackend()
 
     class Handler(BaseHTTPRequestHandler):
-        """Serves the handoff API's POSTs."""
+        """Serves the channel handoff API's POSTs."""
 
         def log_message(self, *args: Any) -> None:
             """Stay quiet."""
 
         def do_POST(self) -> None:
             """Answer one POST."""
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            status, body = fake.answer(self.path, json.loads(raw or b"{}"), self.headers.get("Authorization", ""))
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            status, body = fake.answer(self.path)
             data = json.dumps(body, ensure_ascii=False).encode("utf-8")
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

@@ -55,16 +55,17 @@ class Sleeps:
 
 @contextlib.asynccontextmanager
 async def serve_channel(
-    fake_wechat: Tuple[str, FakeWeChatRecorder], var_dir: Path, **keys: str
+    fake_wechat: Tuple[str, FakeWeChatRecorder], var_dir: Path, handoff_url: str = "", **keys: str
 ) -> AsyncIterator[ChannelHarness]:
     """Serve the channel blueprint on loopback with the fake API (send retries instant), a scripted backend for
-    photo uploads, a fake tracker store and the given keys."""
+    photo uploads, a fake tracker store and the given keys; the handoffs at `handoff_url` (default: a fake in which
+    nobody is ever in a handoff)."""
     base_url, recorder = fake_wechat
     sleeps = Sleeps()
     api = WeChatApiClient(FAKE_APPID, FAKE_SECRET, base_url, var_dir, timeout=(2.0, 5.0), sleep=sleeps)
     photo_backend = start_backend()
     queue = start_handoff_backend()
-    handoffs = WeChatHandoffs(api, queue.url, "bot-token", poll_s=0.05)
+    handoffs = WeChatHandoffs(api, handoff_url or queue.url, "bot-token", poll_s=0.05)
     channel = WeChatInput(token=TOKEN, appid=FAKE_APPID, secret=FAKE_SECRET, api_base=base_url, api_client=api,
                           photo_intake=PhotoIntake(api, photo_backend.url), handoffs=handoffs,
                           handoff_mode="console", **keys)

@@ -1,23 +1,38 @@
-"""The live handoff for WeChat users (console mode): queued, the user's messages to the person, the person's
-replies through the send API within WeChat's window, the hand-back to the assistant."""
+"""The live handoff for WeChat users (console mode), its state in the real backend: queued, the user's messages to
+the person and the person's replies through the send API — through two channel instances (two Rasa workers) that
+share it, each reply sent exactly once; a reply WeChat refuses beyond its window shown to staff and followed by the
+hotline when the user writes again; nobody taking it in time offers a callback number, answered in WeChat."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from typing import Any, Dict
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, AsyncIterator, Dict, List, Tuple
 
+import httpx
 import pytest
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from sanic import Sanic
+from sqlalchemy import select
 
+from backend.callback_models import Callback
+from backend.handoff_models import Handoff
+from backend.numbering import utc_now_naive
 from bot.channels.wechat import to_xml
-from bot.channels.wechat_handoff import WINDOW_MESSAGES, Live, tracker_summary
+from bot.channels.wechat_handoff import tracker_summary
 from reissue import knowledge
-from tests.backend.backend_helpers import synthetic_id
+from tests.backend.backend_helpers import STAFF, synthetic_id
+from tests.bot.channels.backend_server import ServedBackend, serve_backend
+from tests.bot.channels.conftest import serve_channel
 from tests.bot.channels.wechat_support import ChannelHarness
+from tests.fakes.wechat_api_server import FakeWeChatRecorder
 
 OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
 ID_NUMBER = synthetic_id("37010219900307123")
+PHONE = "13912345678"
 _ids = iter(range(8_000_000_000_000_000_001, 9_000_000_000_000_000_000))
 
 
@@ -28,21 +43,35 @@ def text(content: str) -> Dict[str, Any]:
 
 
 async def say(harness: ChannelHarness, content: str) -> None:
-    """Push one text and wait until its turn is done."""
+    """Push one text to this worker and wait until its turn is done."""
     assert (await harness.post(to_xml(text(content)))).text == "success"
     await harness.channel.wait_idle()
 
 
-async def wait_sent(harness: ChannelHarness, count: int, timeout: float = 5.0) -> None:
-    """Let the poller run on this loop until `count` texts reached the user."""
+def sent(recorder: FakeWeChatRecorder) -> List[str]:
+    """The texts WeChat took for the test user."""
+    return [s.content for s in recorder.delivered(OPENID)]
+
+
+async def wait_until(predicate, timeout: float = 5.0) -> None:
+    """Let the pollers run on this loop until `predicate()` holds."""
     deadline = time.monotonic() + timeout
-    while len(sent(harness)) < count and time.monotonic() < deadline:
+    while not predicate() and time.monotonic() < deadline:
         await asyncio.sleep(0.02)
+    assert predicate()
 
 
-def sent(harness: ChannelHarness) -> list:
-    """The texts delivered to the test user."""
-    return [s.content for s in harness.recorder.delivered(OPENID)]
+def staff(backend: ServedBackend, path: str, body: Any = None) -> Dict[str, Any]:
+    """A staff call to the backend (a JSON body only where given)."""
+    response = httpx.post(f"{backend.url}{path}", headers=STAFF, **({"json": body} if body is not None else {}))
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+def handoff_of(backend: ServedBackend) -> Dict[str, Any]:
+    """The one handoff, as staff read it."""
+    (item,) = httpx.get(f"{backend.url}/api/v1/handoffs", headers=STAFF).json()["items"]
+    return httpx.get(f"{backend.url}/api/v1/handoffs/{item['id']}", headers=STAFF).json()
 
 
 @pytest.fixture
@@ -51,36 +80,91 @@ def staffed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HANDOFF_HOURS", "always")
 
 
-async def test_a_wechat_user_reaches_a_person_and_comes_back(harness: ChannelHarness, staffed) -> None:
-    assert harness.queue is not None
-    await say(harness, "转人工")
-    assert harness.rasa.received == [] and sent(harness) == [knowledge.message("handoff_queued", ahead=0)]
-    (handoff,) = harness.queue.handoffs.values()
-    assert handoff.summary["topic"] == knowledge.message("handoff_topic_question")
-    assert handoff.summary["turns"] == [{"who": "user", "text": "转人工"}]
-    assert harness.queue.bot_tokens == ["Bearer bot-token"]
+@pytest.fixture
+async def workers(fake_wechat: Tuple[str, FakeWeChatRecorder], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                  staffed) -> AsyncIterator[Tuple[ServedBackend, ChannelHarness, ChannelHarness]]:
+    """The real backend and two channel instances in front of it, as two Rasa workers."""
+    monkeypatch.setattr(Sanic, "test_mode", True)
+    with serve_backend(tmp_path / "backend", backend_id_hmac_key="k", backend_id_secret="s") as backend:
+        async with serve_channel(fake_wechat, tmp_path / "a", handoff_url=backend.url) as first, \
+                serve_channel(fake_wechat, tmp_path / "b", handoff_url=backend.url) as second:
+            yield backend, first, second
 
-    await say(harness, f"我的身份证是{ID_NUMBER}，证书丢了")
-    assert harness.rasa.received == [] and handoff.user_texts == [f"我的身份证是{ID_NUMBER}，证书丢了"]
-    harness.queue.reply(handoff.id, "您好，我是工作人员。")
-    await wait_sent(harness, 2)
-    assert sent(harness)[-1] == "您好，我是工作人员。"
 
-    harness.queue.release(handoff.id, "工作人员已把对话交回智能助手。")
-    await wait_sent(harness, 3)
-    assert sent(harness)[-1] == "工作人员已把对话交回智能助手。"
-    deadline = time.monotonic() + 5
-    while harness.channel.handoffs.live and time.monotonic() < deadline:
-        await harness.channel.handoffs.poll_once()
-    await say(harness, "补办要交钱吗")
-    assert harness.rasa.texts == ["补办要交钱吗"]
+async def test_two_workers_share_the_handoff_and_each_reply_is_sent_once(workers) -> None:
+    backend, first, second = workers
+    recorder = first.recorder
+    await say(first, "转人工")
+    assert first.rasa.received == [] and sent(recorder) == [knowledge.message("handoff_queued", ahead=0)]
+    assert handoff_of(backend)["summary"]["turns"] == [{"who": "user", "text": "转人工"}]
+
+    await say(second, f"我的身份证是{ID_NUMBER}，证书丢了")
+    assert second.rasa.received == [] and first.rasa.received == []
+    handoff = handoff_of(backend)
+    assert [m["text"] for m in handoff["messages"]] == [f"我的身份证是370102********{ID_NUMBER[-4:]}，证书丢了"]
+    staff(backend, f"/api/v1/handoffs/{handoff['id']}/take")
+    staff(backend, f"/api/v1/handoffs/{handoff['id']}/messages", {"text": "您好，我是工作人员。"})
+    await wait_until(lambda: "您好，我是工作人员。" in sent(recorder))
+    staff(backend, f"/api/v1/handoffs/{handoff['id']}/release")
+    await wait_until(lambda: any("交回智能助手" in t for t in sent(recorder)))
+    await asyncio.sleep(0.3)  # both pollers keep asking: nothing is sent twice
+    assert sent(recorder) == [knowledge.message("handoff_queued", ahead=0), knowledge.message("handoff_taken"),
+                              "您好，我是工作人员。", knowledge.message("handoff_released",
+                                                                resume=knowledge.message("handoff_resume_free"))]
+    assert len(recorder.sends) == 4
+    await say(second, "补办要交钱吗")
+    assert second.rasa.texts == ["补办要交钱吗"]
+
+
+async def test_a_reply_beyond_the_window_is_shown_undelivered_and_the_user_gets_the_hotline(workers) -> None:
+    backend, first, second = workers
+    recorder = first.recorder
+    await say(first, "转人工")
+    handoff_id = handoff_of(backend)["id"]
+    staff(backend, f"/api/v1/handoffs/{handoff_id}/take")
+    await wait_until(lambda: knowledge.message("handoff_taken") in sent(recorder))
+    recorder.script_send_errcodes(45015)
+    staff(backend, f"/api/v1/handoffs/{handoff_id}/messages", {"text": "材料收到了吗？"})
+    await wait_until(lambda: any(s.errcode == 45015 for s in recorder.sends))
+    await wait_until(lambda: handoff_of(backend)["messages"][-1]["undelivered"] is True)
+    page_ready = handoff_of(backend)["messages"]
+    assert [(m["text"], m["undelivered"]) for m in page_ready][-1] == ("材料收到了吗？", True)
+    await say(second, "我回来了")
+    notice = knowledge.message("handoff_undelivered") + "\n" + knowledge.message("handoff")
+    assert sent(recorder)[-1] == notice and "12333" in notice
+    assert second.rasa.received == [] and handoff_of(backend)["messages"][-1]["text"] == "我回来了"
+    await say(first, "还在吗")
+    assert sent(recorder).count(notice) == 1
+
+
+async def test_nobody_taking_it_offers_a_callback_number_answered_in_wechat(workers, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    backend, first, second = workers
+    recorder = first.recorder
+    await say(first, "转人工")
+    with backend.app.state.factory.begin() as session:
+        session.execute(select(Handoff)).scalars().one().created_at = utc_now_naive() - timedelta(hours=1)
+    offer = knowledge.message("callback_offer", days=7)
+    await wait_until(lambda: bool(sent(recorder)) and sent(recorder)[-1].endswith(offer))
+    assert knowledge.message("handoff_expired") in sent(recorder)[-1] and "12333" in sent(recorder)[-1]
+    await say(second, "好的")
+    assert sent(recorder)[-1] == knowledge.message("callback_ask_number")
+    await say(first, PHONE)
+    assert "139****5678" in sent(recorder)[-1] and first.rasa.received == [] and second.rasa.received == []
+    await say(second, "补办要交钱吗")
+    assert second.rasa.texts == ["补办要交钱吗"]
+    with backend.app.state.factory() as session:
+        row = session.execute(select(Callback)).scalars().one()
+        assert (row.status, row.channel, row.phone_masked) == ("open", "wechat", "139****5678")
+    assert PHONE not in caplog.text and not [s for s in recorder.sends if PHONE in str(s.body)]
 
 
 async def test_outside_staffed_hours_the_assistant_answers(harness: ChannelHarness, monkeypatch) -> None:
-    """No person now: "转人工" reaches the assistant, which gives the hotline and the hall."""
+    """No person now: "转人工" reaches the assistant (which gives the hotline, the hall and the callback offer)."""
     monkeypatch.setattr("bot.channels.wechat.staffed", lambda now, hours: False)
     await say(harness, "转人工")
-    assert harness.rasa.texts == ["转人工"] and harness.queue is not None and harness.queue.handoffs == {}
+    assert harness.rasa.texts == ["转人工"] and harness.queue is not None
+    assert "/api/v1/handoffs" not in harness.queue.paths
 
 
 async def test_platform_mode_never_queues(harness: ChannelHarness, staffed) -> None:
@@ -88,30 +172,15 @@ async def test_platform_mode_never_queues(harness: ChannelHarness, staffed) -> N
     harness.channel.handoff_mode = "platform"
     response = await harness.post(to_xml(text("转人工")))
     assert "transfer_customer_service" in response.text
-    assert harness.queue is not None and harness.queue.handoffs == {}
+    assert harness.queue is not None and harness.queue.paths == []
 
 
-async def test_replies_beyond_the_window_wait_for_the_user(harness: ChannelHarness, staffed) -> None:
-    """WeChat allows five messages after a user message: later replies wait until the user writes again."""
-    assert harness.queue is not None
-    await say(harness, "转人工")
-    (handoff,) = harness.queue.handoffs.values()
-    for number in range(1, 7):
-        harness.queue.reply(handoff.id, f"第{number}条")
-    await wait_sent(harness, WINDOW_MESSAGES)
-    await asyncio.sleep(0.3)
-    assert sent(harness)[1:] == ["第1条", "第2条", "第3条", "第4条"]
-    await say(harness, "好的")
-    await wait_sent(harness, WINDOW_MESSAGES + 2)
-    assert sent(harness)[-2:] == ["第5条", "第6条"] and handoff.user_texts == ["好的"]
-
-
-def test_the_window_closes_after_48_hours_or_five_messages() -> None:
-    live = Live(1, "t", user_at=1000.0)
-    assert live.window_open(1000.0 + 47 * 3600)
-    assert not live.window_open(1000.0 + 48 * 3600)
-    live.sent = WINDOW_MESSAGES
-    assert not live.window_open(1001.0)
+async def test_a_numbered_choice_for_a_person_queues_the_conversation(workers) -> None:
+    backend, first, _second = workers
+    first.rasa.script["能出英文版吗"] = [{"text": "指南里没有写到。", "buttons": [knowledge.button("handoff")]}]
+    await say(first, "能出英文版吗")
+    await say(first, "1")
+    assert first.rasa.texts == ["能出英文版吗"] and handoff_of(backend)["status"] == "waiting"
 
 
 def test_the_summary_comes_from_the_tracker_masked() -> None:

@@ -11,6 +11,7 @@ import io
 import threading
 import warnings
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 from backend.analytics_views import CHANNEL_LABELS, OUTCOME_LABELS, STAR_LABELS, STEP_LABELS
@@ -18,6 +19,7 @@ from reissue.analytics import CHANNELS, RATINGS, Summary
 
 CJK_FAMILIES = ("WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Source Han Sans SC",
                 "Microsoft YaHei", "PingFang SC", "SimHei")
+CJK_FILES = ("wqy", "notosanscjk", "notoserifcjk", "sourcehansans", "msyh", "pingfang", "simhei")
 CHANNEL_COLOURS = {"web": "#2f6fb0", "rest": "#9aa5b1", "wechat": "#2e9d5b"}
 OUTCOME_COLOURS = {"answered": "#2e9d5b", "abstained": "#e0a100", "fell_back": "#d9534f", "out_of_scope": "#7a6fb0",
                    "handoff": "#2f6fb0"}
@@ -27,48 +29,68 @@ CITY_COLOURS = ("#2f6fb0", "#e67e22", "#2e9d5b", "#c0392b", "#7a6fb0", "#8c564b"
 TOP_CITIES = 9
 OTHER_CITIES = "其他地市"
 WIDTH, HEIGHT = 7.2, 3.4
+STACKED_RIGHT = 0.76  # the legend's room right of a stacked chart
+MIN_BAR_SLOTS = 5  # a chart of one or two bars keeps them as thin as in a chart of five
+# What the SVG asks the browser for: matplotlib writes the generic family quoted ('sans-serif'), which a browser
+# reads as a font of that name; the page's own Chinese fonts, then the generic family, instead.
+SVG_FONT_FROM = "'sans-serif'"
+SVG_FONT_TO = "'WenQuanYi Micro Hei', 'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif"
 _lock = threading.Lock()  # rcParams are process-wide: one chart at a time
 
 
 @lru_cache(maxsize=1)
 def _fonts() -> List[str]:
-    """The sans-serif families to measure with: the CJK ones matplotlib knows, then DejaVu Sans."""
+    """The sans-serif families to measure with: the CJK ones matplotlib knows, then DejaVu Sans. A CJK font
+    installed after matplotlib cached its font list is added from the system's font files."""
     from matplotlib import font_manager
 
-    known = {font.name for font in font_manager.fontManager.ttflist}
-    return [family for family in CJK_FAMILIES if family in known] + ["DejaVu Sans"]
+    def known() -> set:
+        """The family names matplotlib knows now."""
+        return {font.name for font in font_manager.fontManager.ttflist}
+
+    if not known().intersection(CJK_FAMILIES):
+        for path in font_manager.findSystemFonts():
+            if any(tag in Path(path).name.lower() for tag in CJK_FILES):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue  # an unreadable font file: measure without it
+    found = known()
+    return [family for family in CJK_FAMILIES if family in found] + ["DejaVu Sans"]
 
 
-def _svg(draw: Callable[[Any], None], height: float = HEIGHT, left: float = 0.08) -> bytes:
-    """Draw one figure with `draw(axes)` and return it as SVG (`left`: the share of the width for the y labels)."""
+def _svg(draw: Callable[[Any], None], height: float = HEIGHT, left: float = 0.08, right: float = 0.95) -> bytes:
+    """Draw one figure with `draw(axes)` and return it as SVG (`left`, `right`: where the plot begins and ends, as
+    shares of the width: room for the y labels and the legend)."""
     from matplotlib import rc_context
     from matplotlib.figure import Figure
 
     settings = {"svg.fonttype": "none", "svg.hashsalt": "analytics", "font.family": "sans-serif",
-                "font.sans-serif": _fonts(), "font.size": 10, "axes.spines.top": False, "axes.spines.right": False}
+                "font.sans-serif": _fonts(), "font.size": 12, "xtick.labelsize": 11, "ytick.labelsize": 12,
+                "axes.spines.top": False, "axes.spines.right": False}
     with _lock, rc_context(settings), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # glyphs DejaVu Sans lacks: the browser draws them
         figure = Figure(figsize=(WIDTH, height), dpi=100)
         axes = figure.add_subplot()
         draw(axes)
-        figure.subplots_adjust(left=left, right=0.95, top=0.86, bottom=0.12 * HEIGHT / height)
+        figure.subplots_adjust(left=left, right=right, top=0.94, bottom=0.12 * HEIGHT / height)
         out = io.BytesIO()
         figure.savefig(out, format="svg", metadata={"Date": None})
-    return out.getvalue()
+    return out.getvalue().replace(SVG_FONT_FROM.encode(), SVG_FONT_TO.encode())
 
 
 def _empty(axes: Any, empty: bool) -> None:
     """Say so on a chart with nothing to show."""
     if empty:
-        axes.text(0.5, 0.5, "这段时间没有数据", transform=axes.transAxes, ha="center", va="center", color="#666666")
+        axes.text(0.5, 0.5, "这段时间没有数据", transform=axes.transAxes, ha="center", va="center", color="#595959")
 
 
 def _legend(axes: Any) -> None:
-    """A legend above the plot, in one row."""
+    """A legend right of the plot, one entry a line (the top entry is the top of the stack)."""
     handles, labels = axes.get_legend_handles_labels()
     if handles:
-        axes.legend(handles, labels, loc="lower left", bbox_to_anchor=(0, 1.02), ncol=min(len(labels), 6),
-                    frameon=False, fontsize=9, handlelength=1.2, columnspacing=1.6)
+        axes.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+                    fontsize=11, handlelength=1.2)
 
 
 def _stacked(axes: Any, labels: Sequence[str], series: Sequence[Tuple[str, str, Sequence[int]]]) -> None:
@@ -78,7 +100,7 @@ def _stacked(axes: Any, labels: Sequence[str], series: Sequence[Tuple[str, str, 
     for name, colour, values in series:
         axes.bar(positions, values, bottom=bottom, color=colour, label=name, width=0.75)
         bottom = [b + v for b, v in zip(bottom, values)]
-    step = max(1, len(labels) // 10)
+    step = max(1, -(-len(labels) // 8))
     axes.set_xticks(positions[::step])
     axes.set_xticklabels(labels[::step])
     axes.yaxis.get_major_locator().set_params(integer=True)
@@ -88,13 +110,15 @@ def _stacked(axes: Any, labels: Sequence[str], series: Sequence[Tuple[str, str, 
 
 def _bars(axes: Any, labels: Sequence[str], values: Sequence[int], colours: Sequence[str]) -> None:
     """Horizontal bars, the first label on top, each with its value."""
-    positions = list(range(len(labels)))[::-1]
+    slots = max(len(labels), MIN_BAR_SLOTS)
+    positions = list(range(slots - 1, slots - 1 - len(labels), -1))
     axes.barh(positions, values, color=colours, height=0.6)
+    axes.set_ylim(-0.5, slots - 0.5)
     axes.set_yticks(positions)
     axes.set_yticklabels(labels)
     axes.xaxis.get_major_locator().set_params(integer=True)
     for y, value in zip(positions, values):
-        axes.annotate(str(value), (value, y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=9)
+        axes.annotate(str(value), (value, y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=11)
     _empty(axes, not any(values))
 
 
@@ -102,7 +126,7 @@ def daily(summary: Summary) -> bytes:
     """Conversations per day, stacked by channel."""
     labels = [row["day"][5:] for row in summary.daily]
     series = [(CHANNEL_LABELS[c], CHANNEL_COLOURS[c], [int(row[c]) for row in summary.daily]) for c in CHANNELS]
-    return _svg(lambda axes: _stacked(axes, labels, series))
+    return _svg(lambda axes: _stacked(axes, labels, series), right=STACKED_RIGHT)
 
 
 def turns(summary: Summary) -> bytes:
@@ -142,15 +166,15 @@ def cities(summary: Summary) -> bytes:
     names = named + ([OTHER_CITIES] if len(totals) > TOP_CITIES else [])
     series = [(city, CITY_COLOURS[n % len(CITY_COLOURS)], [counts.get((week, city), 0) for week in weeks])
               for n, city in enumerate(names)]
-    return _svg(lambda axes: _stacked(axes, [w[5:] for w in weeks], series))
+    return _svg(lambda axes: _stacked(axes, [w[5:] for w in weeks], series), right=STACKED_RIGHT)
 
 
 def ratings(summary: Summary) -> bytes:
     """Ratings per week, stacked by stars."""
     labels = [str(row["week"])[5:] for row in summary.ratings]
-    series = [(STAR_LABELS[s], STAR_COLOURS[s], [int(row["counts"][str(s)]) for row in summary.ratings])
+    series = [(f"{s}星 {STAR_LABELS[s]}", STAR_COLOURS[s], [int(row["counts"][str(s)]) for row in summary.ratings])
               for s in RATINGS]
-    return _svg(lambda axes: _stacked(axes, labels, series))
+    return _svg(lambda axes: _stacked(axes, labels, series), right=STACKED_RIGHT)
 
 
 CHARTS: Dict[str, Callable[[Summary], bytes]] = {

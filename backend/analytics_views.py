@@ -42,8 +42,8 @@ class Table:
 
 def _daily(summary: Summary) -> Table:
     """Conversations per day and channel."""
-    rows = [(r["day"], *(r[c] for c in CHANNELS), r["total"]) for r in summary.daily]
-    return Table("daily", "每日会话（按渠道）", ("日期", *(CHANNEL_LABELS[c] for c in CHANNELS), "合计"), rows)
+    rows = [(r["day"], *(r[c] for c in CHANNELS), r["total"]) for r in reversed(summary.daily)]
+    return Table("daily", "每日会话（按渠道，最近的在前）", ("日期", *(CHANNEL_LABELS[c] for c in CHANNELS), "合计"), rows)
 
 
 def _containment(summary: Summary) -> Table:
@@ -86,7 +86,7 @@ def _ratings(summary: Summary) -> Table:
     """Ratings per week by stars."""
     rows = [(r["week"], *(r["counts"][str(s)] for s in RATINGS), r["total"],
              "—" if r["mean"] is None else r["mean"]) for r in summary.ratings]
-    return Table("ratings", "每周满意度评价", ("周（周一）", *(STAR_LABELS[s] for s in RATINGS), "合计", "平均分"), rows)
+    return Table("ratings", "每周满意度评价", ("周（周一）", *(f"{s}星" for s in RATINGS), "合计", "平均分"), rows)
 
 
 TABLES: Dict[str, Callable[[Summary], Table]] = {

@@ -167,7 +167,7 @@ class Planner:
         last_documents: List[str] = []
         for question, question_scores in zip(questions, scores):
             scope_text = text if len(questions) == 1 else question.with_context
-            documents = [doc.key for doc in subject_documents(scope_text)]
+            documents = [doc.key for doc in subject_documents(scope_text, follow_up=bool(last_documents))]
             if documents:
                 items = [PlannedQuestion(f"{OUT_OF_SCOPE}:{key}", question.text, 1.0, _top(question_scores),
                                          {"document": key}) for key in documents]

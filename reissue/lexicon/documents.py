@@ -31,6 +31,11 @@ REGISTRATION_AFTER = re.compile(
 LOSS_WORDS = re.compile(
     r"丢|遗失|掉了|弄没|找不到|不见|被偷|损坏|损毁|坏了|破了|补办|补发|补领|补一|重办|重新办|换证|换发|换新|过期|挂失|到期|注销|办理|怎么办"
 )
+# A look-alike's name followed by one of these names an office ("职业技能鉴定站"), not a certificate — unless the
+# office is named as the one that issued it ("技能鉴定中心发的证").
+_INSTITUTION_AFTER = re.compile(r"^(?:站|中心|机构|所)(?!颁?发)")
+# A look-alike named as what a certificate is needed for ("急着认定教资", "要考教资") rather than as the one lost.
+_PURPOSE_BEFORE = re.compile(r"(?:认定|报考|考|评|申请|申报)$")
 # Within this many characters after a material, or right before it ("补办身份证"), a loss word makes it the subject.
 MATERIAL_WINDOW = 10
 _LOSS_BEFORE = re.compile(r"(?:丢了|丢失|遗失|补办|补领|补|重办|办)(?:个|张|本|一下|我的|了)?$")
@@ -186,13 +191,15 @@ def _material_is_subject(lowered: str, mention: Mention) -> bool:
     return bool(LOSS_WORDS.search(after) or _LOSS_BEFORE.search(lowered[max(0, mention.start - 4):mention.start]))
 
 
-def subject_documents(text: str) -> List[Document]:
+def subject_documents(text: str, follow_up: bool = False) -> List[Document]:
     """The look-alikes a message is about, in order; none when it names this service's qualification.
 
     A material of this service (身份证, 毕业证 …) counts only when it is itself lost or to be reissued:
     "身份证丢了怎么补" is about the identity card, "补办需要身份证吗" is not. Of several look-alikes, those named
-    together with the first ("驾驶证和行驶证") count; one named later in passing does not. With a qualification
-    named, only an exam matter ("一建报名时间", "一建成绩什么时候出") is a subject of its own.
+    together with the first ("驾驶证和行驶证") count; one named later in passing does not, nor an office named
+    after one ("职业技能鉴定站"). With a qualification named, only an exam matter ("一建报名时间", "一建成绩什么时候出")
+    is a subject of its own. In a `follow_up` question of a message already about a certificate, a look-alike named
+    as a purpose ("纸质的还能补吗 急着认定教资") is not a new subject.
     """
     found = mentions(text)
     documents = load_documents()
@@ -204,6 +211,10 @@ def subject_documents(text: str) -> List[Document]:
             continue
         doc = documents[mention.key]
         if doc.material and not _material_is_subject(lowered, mention):
+            continue
+        if _INSTITUTION_AFTER.match(lowered[mention.end:]):
+            continue
+        if follow_up and _PURPOSE_BEFORE.search(lowered[max(0, mention.start - 2):mention.start]):
             continue
         if named and not _TOGETHER.match(lowered[previous_end:mention.start]):
             previous_end = mention.end

@@ -77,6 +77,12 @@ def test_a_new_matter_after_a_look_alike_is_answered() -> None:
     assert plan("教师资格证丢了怎么补？另外一建证书要登报吗").labels == ["out_of_scope:teacher", "newspaper"]
 
 
+def test_a_look_alike_named_later_as_a_purpose_is_no_second_document() -> None:
+    result = plan("普通话水平测试等级证书丢了，在哪个网站能下载？纸质的还能补吗？急着认定教资")
+    assert result.labels == ["out_of_scope:putonghua"]
+    assert plan("普通话证书丢了怎么补？教资也丢了，怎么补").labels == ["out_of_scope:putonghua", "out_of_scope:teacher"]
+
+
 def test_a_certificate_from_another_province_is_sent_to_its_issuer() -> None:
     result = plan("我在江苏考的一建，证书丢了要交钱吗")
     assert result.labels == ["other_province"] and result.questions[0].details["province"] == "江苏"

@@ -72,6 +72,10 @@ def test_no_alias_names_a_qualification_and_a_look_alike() -> None:
         ("一建成绩什么时候出", ["exam_matters"]),
         ("中级注册安全工程师考试什么时候报名", ["exam_matters"]),
         ("护师资格证补办流程是啥", ["health"]),
+        ("以前发的高级电工证丢了能补吗", ["skill_level_certificate"]),
+        ("低压电工证丢了能补吗", ["special_operation_certificate"]),
+        ("消防设施操作员证书丢了 是找当地职业技能鉴定站吗", ["fire_facility_operator"]),
+        ("技能鉴定中心发的证丢了", ["skill_level_certificate"]),
     ],
 )
 def test_the_look_alike_a_text_is_about(text: str, expected: list) -> None:
@@ -86,6 +90,13 @@ def test_the_look_alike_a_text_is_about(text: str, expected: list) -> None:
 def test_this_service_or_a_material_is_no_look_alike(text: str) -> None:
     """Naming an in-scope qualification, or an ID card only as a thing to bring, is not another document."""
     assert keys(text) == []
+
+
+def test_a_purpose_is_no_new_subject_of_a_follow_up_question() -> None:
+    """"急着认定教资" after a lost 普通话 certificate is why it is needed; asked on its own it is the subject."""
+    assert keys("纸质的还能补吗 急着认定教资") == ["teacher"]
+    assert [d.key for d in subject_documents("纸质的还能补吗 急着认定教资", follow_up=True)] == []
+    assert [d.key for d in subject_documents("教资也丢了", follow_up=True)] == ["teacher"]
 
 
 def test_named_qualification_and_document() -> None:

@@ -30,6 +30,7 @@ TOP_CITIES = 9
 OTHER_CITIES = "其他地市"
 WIDTH, HEIGHT = 7.2, 3.4
 STACKED_RIGHT = 0.76  # the legend's room right of a stacked chart
+TITLE_CHARS = 12
 MIN_BAR_SLOTS = 5  # a chart of one or two bars keeps them as thin as in a chart of five
 # What the SVG asks the browser for: matplotlib writes the generic family quoted ('sans-serif'), which a browser
 # reads as a font of that name; the page's own Chinese fonts, then the generic family, instead.
@@ -122,6 +123,11 @@ def _bars(axes: Any, labels: Sequence[str], values: Sequence[int], colours: Sequ
     _empty(axes, not any(values))
 
 
+def _short(title: str) -> str:
+    """A topic's title as a chart label: at most TITLE_CHARS characters (the table beside it has the whole)."""
+    return title if len(title) <= TITLE_CHARS else title[:TITLE_CHARS - 1] + "…"
+
+
 def daily(summary: Summary) -> bytes:
     """Conversations per day, stacked by channel."""
     labels = [row["day"][5:] for row in summary.daily]
@@ -139,7 +145,7 @@ def turns(summary: Summary) -> bytes:
 
 def topics(summary: Summary) -> bytes:
     """The FAQ answers given most often."""
-    labels = [str(row["title"]) for row in summary.topics]
+    labels = [_short(str(row["title"])) for row in summary.topics]
     values = [int(row["count"]) for row in summary.topics]
     height = max(HEIGHT, 0.9 + 0.32 * len(labels))
     return _svg(lambda axes: _bars(axes, labels, values, ["#2f6fb0"] * len(values)), height, left=0.34)

@@ -4,8 +4,10 @@ server, the real backend; staff through the API. Measured and printed (not asser
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 import uuid
+from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Iterator, List
 
 import pytest
@@ -128,6 +130,41 @@ def test_a_person_answers_in_the_portal_widget_and_hands_back_to_the_form(stack,
     assert [(e["action"], e["actor"]) for e in events] == [
         ("queued", "assistant"), ("taken", "staff-token"), ("replied", "staff-token"), ("released", "staff-token")]
     print(f"\nhandoff timings: 转人工 → queue entry {queued_s:.2f} s; staff reply → user's screen {shown_s:.2f} s")
+
+
+def backdate(stack, handoff_id: int, seconds: float) -> None:
+    """Make the handoff's wait end now: it entered the queue `seconds` (HANDOFF_WAIT) ago, in the stack's database."""
+    entered = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=seconds)
+    with sqlite3.connect(stack.var_dir / "backend.sqlite") as db:
+        db.execute("UPDATE handoffs SET created_at = ? WHERE id = ?", (entered.isoformat(sep=" "), handoff_id))
+
+
+def test_nobody_taking_it_offers_a_callback_number_and_the_form_goes_on(stack, page: Page) -> None:
+    """The wait ends: the widget shows the hotline, the hall and the callback offer; consent, the number (confirmed
+    masked, listed masked for staff), then the form goes on where it was. Measured: wait's end → the offer shown."""
+    frame = open_portal_chat(page, stack.web_url)
+    for text, _ in dialogue(synthetic_id())[:7]:
+        type_in(frame, text)
+    before = {item["id"] for item in waiting(stack)}
+    type_in(frame, "转人工")
+    expect(frame.locator(".Message.left .MsgText").last).to_contain_text("您前面还有")
+    entry = next(item for item in waiting(stack) if item["id"] not in before)
+    backdate(stack, entry["id"], 180.0)
+    ended = time.monotonic()
+    expect(frame.locator(".Notice").last).to_contain_text(message("callback_offer", days=7).splitlines()[-1],
+                                                          timeout=30_000)
+    offered_s = time.monotonic() - ended
+    expect(frame.locator(".Notice").last).to_contain_text("12333")
+    type_in(frame, "好的")
+    expect(frame.locator(".Message.left .MsgText").last).to_have_text(message("callback_ask_number"))
+    type_in(frame, "13912345678")
+    expect(frame.locator(".Message.left .MsgText").last).to_contain_text("139****5678")
+    expect(frame.locator(".Message.left .MsgText").last).to_contain_text("证书管理号")
+    listed = [c for c in staff_api(stack, "GET", "/api/v1/callbacks")["items"] if c["handoff_id"] == entry["id"]]
+    assert [(c["phone"], c["reason"], c["summary"]["asking"]) for c in listed] == [("139****5678", "unanswered", "证书管理号")]
+    type_in(frame, "不记得")
+    expect(frame.locator(".Message.left .MsgText").last).to_contain_text("哪个市")
+    print(f"\ncallback timing: the wait's end → the callback offer on the user's screen {offered_s:.2f} s")
 
 
 def test_no_thanks_returns_the_user_to_the_assistant(stack, page: Page) -> None:

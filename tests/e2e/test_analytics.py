@@ -1,6 +1,8 @@
 """The service owner's view against the real stack: an FAQ answer, an abstention, an application and its rating,
 sent as people send them, are counted in the summary (through the Rasa server's event broker and the backend's
-own tables), and the dashboard shows them in Chromium, charts and tables, as the signed-in reviewer."""
+own tables), and the dashboard shows them in Chromium, charts and tables, as the signed-in reviewer. In the
+scaled shape (two Rasa processes on the SQL tracker store) a conversation is counted the same way, once, whichever
+process served each message."""
 from __future__ import annotations
 
 import time
@@ -15,6 +17,7 @@ from playwright.sync_api import Browser, expect
 from reissue import clock
 from tests.e2e.applicant import APPLICATION, fill_form, synthetic_id
 from tests.e2e.conftest import create_reviewer
+from tests.e2e.test_scaled import scaled  # noqa: F401 - the two scaled Rasa processes (module fixture)
 from tests.e2e.test_web_widget import REPLY_TIMEOUT_MS
 from tests.e2e.test_workspace import sign_in, staff_get
 
@@ -133,3 +136,20 @@ def test_conversations_are_counted_and_the_dashboard_shows_them(stack, browser: 
         page.screenshot(path=str(SCREENSHOT), full_page=True)
     finally:
         context.close()
+
+
+def test_the_scaled_shape_counts_a_conversation_once_whichever_process_served_it(stack, scaled) -> None:  # noqa: F811
+    before = figures(settled(stack))
+    sender = f"an-scaled-{uuid.uuid4().hex[:8]}"
+    assert "登报" in scaled.texts(0, sender, "补办要登报吗")
+    assert "指南里没有写到" in scaled.texts(1, sender, "补发的证书能印成盲文版的吗")
+    expected = {"rest": 1, "conversations": 1, "turns": 2, "abstained": 1, "newspaper": 1, "contained": 0}
+    latest: Dict[str, int] = {}
+
+    def counted() -> bool:
+        """Whether the summary shows both turns yet."""
+        latest.update(figures(summary(stack)))
+        return latest["turns"] - before["turns"] >= expected["turns"]
+
+    assert until(counted, COUNT_WAIT_S), {key: latest[key] - before[key] for key in expected}
+    assert {key: latest[key] - before[key] for key in expected} == expected

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bot.nlu.question_classifier import QuestionClassifier
+from bot.nlu.question_classifier import SOLVER, QuestionClassifier
 from bot.nlu.sentence_embedding import DIMENSIONS, embed
 
 TEXTS = ["补办要交钱吗", "补证收费吗", "要多少钱", "补办要多久", "多长时间能拿到", "几个月能办好",
@@ -34,7 +34,7 @@ def test_the_fast_stage_matches_scikit_learn_and_skips_the_embedding() -> None:
     classifier = QuestionClassifier.fit(TEXTS, LABELS, counting([]), 10.0, 1.0, cascade=0.0)
     calls: list = []
     scores = classifier.scores(["补证要钱吗", "要等几个月"], counting(calls))
-    reference = LogisticRegression(C=10.0, max_iter=5000, random_state=20261201).fit(
+    reference = LogisticRegression(C=10.0, max_iter=5000, random_state=20261201, **SOLVER).fit(
         classifier.vectorizer.transform(TEXTS), LABELS)
     expected = reference.predict_proba(classifier.vectorizer.transform(["补证要钱吗", "要等几个月"]))
     for row, probabilities in zip(scores, expected):

@@ -203,6 +203,28 @@ class StoredCounts:
         return len(self._counts)
 
 
+class StreamsKnownEvents:
+    """Rasa's `stream_events` without re-reading the conversation for every save.
+
+    Rasa retrieves the stored tracker again to find what is new (with an event broker configured: twice per
+    message, a full read and unseal of the latest session on the SQL store). When the store knows how many of this
+    tracker object's events it holds (`StoredCounts`), the events after them are the new ones; otherwise Rasa's
+    own diff runs. Mixed into a `TrackerStore` that keeps `self.stored`.
+    """
+
+    stored: StoredCounts
+    event_broker: Optional[EventBroker]
+
+    async def stream_events(self, tracker: DialogueStateTracker) -> None:
+        """Publish the events of `tracker` not stored yet, with its sender id, as Rasa does."""
+        known = self.stored.known(tracker) if self.event_broker is not None else None
+        if known is None:
+            await super().stream_events(tracker)  # type: ignore[misc]
+            return
+        for event in list(tracker.events)[known:]:
+            self.event_broker.publish({"sender_id": tracker.sender_id, **event.as_dict()})  # type: ignore[union-attr]
+
+
 def is_plaintext(data: Text) -> bool:
     """Whether a `data` cell is an event's JSON as Rasa's store writes it (a sealed one is a Fernet token)."""
     return data.startswith("{")
@@ -451,7 +473,7 @@ def wait_for_database(prepare: Callable[[], None], wait_s: float) -> None:
     )(prepare)
 
 
-class ObservedSQLTrackerStore(TrackerStore, SerializedTrackerAsText):
+class ObservedSQLTrackerStore(StreamsKnownEvents, TrackerStore, SerializedTrackerAsText):
     """A SQL tracker store on Rasa's `events` table, its `data` sealed, every call bounded, every failure logged and counted.
 
     Built on Rasa's public `TrackerStore` interface only (its own SQLAlchemy Core engine and table), it takes
@@ -621,7 +643,7 @@ class ObservedSQLTrackerStore(TrackerStore, SerializedTrackerAsText):
         return True
 
 
-class BoundedInMemoryTrackerStore(InMemoryTrackerStore):
+class BoundedInMemoryTrackerStore(StreamsKnownEvents, InMemoryTrackerStore):
     """Rasa's in-memory tracker store with a bound: a flood of new sender ids cannot exhaust the memory.
 
     It holds at most `max_conversations` (TRACKER_MEMORY_MAX_CONVERSATIONS), forgetting the least recently saved
@@ -642,11 +664,13 @@ class BoundedInMemoryTrackerStore(InMemoryTrackerStore):
         self.idle_s = settings.tracker_retention_days * DAY_S
         self.clock = clock
         self.saved_at: Dict[Text, float] = {}  # least recently saved first
+        self.stored = StoredCounts()
         super().__init__(domain or Domain.empty(), event_broker, **kwargs)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Save the tracker as Rasa does, note it as the most recently saved, then apply the bound."""
         await super().save(tracker)
+        self.stored.remember(tracker)
         self.saved_at.pop(tracker.sender_id, None)
         self.saved_at[tracker.sender_id] = self.clock()
         self.forget_surplus()
@@ -654,7 +678,10 @@ class BoundedInMemoryTrackerStore(InMemoryTrackerStore):
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """The latest session, unless the conversation has been idle too long."""
         self.forget_surplus()
-        return await super().retrieve(sender_id)
+        tracker = await super().retrieve(sender_id)
+        if tracker is not None:
+            self.stored.remember(tracker)
+        return tracker
 
     async def retrieve_full_tracker(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """Every session, unless the conversation has been idle too long."""

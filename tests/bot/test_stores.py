@@ -11,7 +11,7 @@ from typing import Iterator, List
 import pytest
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import FailSafeTrackerStore, TrackerStore
+from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -20,6 +20,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot.stores import (
     AtomicRedisLockStore,
+    BoundedInMemoryTrackerStore,
     ObservedSQLTrackerStore,
     StoredCounts,
     StoreHealth,
@@ -194,6 +195,45 @@ async def test_each_new_event_is_streamed_to_the_event_broker_once(tmp_path: Pat
     await store.save(tracker)
     assert [(e["sender_id"], e["event"]) for e in broker.published] == [("erin", "action"), ("erin", "user"), ("erin", "action")]
     assert broker.published[-1]["name"] == "utter_greet"
+
+
+async def a_conversation_saved_like_rasa(store: TrackerStore) -> List[tuple]:
+    """Two messages as Rasa handles them (retrieve, add events, save twice); what the broker got, in order."""
+    tracker = tracker_with("frank", "你好")
+    await store.save(tracker)
+    for text in ("补办要钱吗", "要多久"):
+        tracker = await store.retrieve("frank")
+        tracker.update(UserUttered(text, {"name": "faq", "confidence": 1.0}))
+        await store.save(tracker)
+        tracker.update(ActionExecuted("action_answer_plan"))
+        tracker.update(ActionExecuted("action_listen"))
+        await store.save(tracker)
+    return [(e["sender_id"], e["event"], e.get("text") or e.get("name")) for e in store.event_broker.published]
+
+
+@pytest.mark.parametrize("ours, rasas", [
+    (lambda path, broker: BoundedInMemoryTrackerStore(domain=Domain.empty(), event_broker=broker),
+     lambda path, broker: InMemoryTrackerStore(Domain.empty(), event_broker=broker)),
+    (lambda path, broker: ObservedSQLTrackerStore(domain=Domain.empty(), host=f"sqlite:///{path / 'ours.db'}",
+                                                  event_broker=broker),
+     lambda path, broker: InMemoryTrackerStore(Domain.empty(), event_broker=broker)),
+])
+async def test_the_broker_gets_what_rasa_streams_without_a_re_read_per_save(tmp_path: Path, ours, rasas,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rasa re-reads the stored conversation on every save to find the new events; the count known here spares it."""
+    store = ours(tmp_path, RecordingBroker())
+    reads: List[str] = []
+    retrieve = store.retrieve
+
+    async def counted(sender_id: str):
+        reads.append(sender_id)
+        return await retrieve(sender_id)
+
+    monkeypatch.setattr(store, "retrieve", counted)
+    published = await a_conversation_saved_like_rasa(store)
+    assert published == await a_conversation_saved_like_rasa(rasas(tmp_path, RecordingBroker()))
+    assert len(published) == 8 and published[2] == ("frank", "user", "补办要钱吗")
+    assert len(reads) == 1 + 2  # the first save of a new tracker diffs as Rasa does; then one retrieve per message
 
 
 def test_a_starting_store_waits_for_its_database(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -29,13 +29,15 @@ REGISTRATION_AFTER = re.compile(
 )
 # Words that make a material (身份证, 毕业证 …) the subject of a question: it is lost, damaged or to be redone.
 LOSS_WORDS = re.compile(
-    r"丢|遗失|掉了|弄没|找不到|不见|被偷|损坏|损毁|坏了|破了|补办|补发|补领|补一|重办|重新办|换证|换发|换新|过期|挂失|到期|注销|办理|怎么办"
+    r"丢|遗失|掉了|弄没|找不到|不见|被偷|损坏|损毁|坏了|破了|补办|补发|补领|补一|重办|重新办|换证|换发|换新|怎么换|去换|换个|换一|过期|挂失|到期|注销|办理|怎么办"
 )
 # A look-alike's name followed by one of these names an office ("职业技能鉴定站"), not a certificate — unless the
 # office is named as the one that issued it ("技能鉴定中心发的证").
 _INSTITUTION_AFTER = re.compile(r"^(?:站|中心|机构|所)(?!颁?发)")
 # A look-alike named as what a certificate is needed for ("急着认定教资", "要考教资") rather than as the one lost.
 _PURPOSE_BEFORE = re.compile(r"(?:认定|报考|考|评|申请|申报)$")
+# A material about to expire ("身份证快过期了") still exists: that alone does not make it the subject.
+_SOON = re.compile(r"(?:快|要|将|即将|马上)(?:要)?(?:过期|到期)")
 # Within this many characters after a material, or right before it ("补办身份证"), a loss word makes it the subject.
 MATERIAL_WINDOW = 10
 _LOSS_BEFORE = re.compile(r"(?:丢了|丢失|遗失|补办|补领|补|重办|办)(?:个|张|本|一下|我的|了)?$")
@@ -187,7 +189,7 @@ def mentions(text: str) -> List[Mention]:
 
 def _material_is_subject(lowered: str, mention: Mention) -> bool:
     """Whether a material (身份证 …) is itself lost or to be redone here, not just a thing to bring."""
-    after = lowered[mention.end:mention.end + MATERIAL_WINDOW]
+    after = _SOON.sub("", lowered[mention.end:mention.end + MATERIAL_WINDOW])
     return bool(LOSS_WORDS.search(after) or _LOSS_BEFORE.search(lowered[max(0, mention.start - 4):mention.start]))
 
 

@@ -76,6 +76,8 @@ def test_no_alias_names_a_qualification_and_a_look_alike() -> None:
         ("低压电工证丢了能补吗", ["special_operation_certificate"]),
         ("消防设施操作员证书丢了 是找当地职业技能鉴定站吗", ["fire_facility_operator"]),
         ("技能鉴定中心发的证丢了", ["skill_level_certificate"]),
+        ("身份证快过期了，怎么换", ["id_card"]),
+        ("身份证过期了能补证吗", ["id_card"]),
     ],
 )
 def test_the_look_alike_a_text_is_about(text: str, expected: list) -> None:
@@ -85,7 +87,7 @@ def test_the_look_alike_a_text_is_about(text: str, expected: list) -> None:
 @pytest.mark.parametrize(
     "text",
     ["补证要带身份证吗", "补办需要身份证吗", "一级建造师证书丢了", "中级经济师职称证书丢了", "补证对评职称有影响吗",
-     "我有一建证和教资，一建丢了怎么补", "审计师职称证丢了怎么补"],
+     "我有一建证和教资，一建丢了怎么补", "审计师职称证丢了怎么补", "实名认证不通过，是因为身份证快过期了吗"],
 )
 def test_this_service_or_a_material_is_no_look_alike(text: str) -> None:
     """Naming an in-scope qualification, or an ID card only as a thing to bring, is not another document."""

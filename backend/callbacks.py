@@ -1,6 +1,7 @@
 """Callback numbers: the offer made when no person could answer, the short dialogue in which the user consents and
 leaves a mobile number (masked for every view, sealed at rest), and the staff's record of the call, which deletes the
-sealed number. Open numbers not called within the retention are deleted by `lapse_due`. Every step is audited.
+sealed number. Open numbers not called within the retention are deleted by `lapse_due`. Every step is audited; so is
+each time a signed-in account has an open number shown whole to place the call (`reveal`, at most 30 an hour).
 
 The dialogue is pure (`reissue.callback.step`); this module keeps its state and the number.
 """
@@ -9,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
+import math
 import secrets as token_source
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +20,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend import throttle
 from backend.callback_models import Callback, CallbackEvent
 from backend.errors import ApiError
 from backend.numbering import utc_now_naive
@@ -32,6 +36,10 @@ USER_ACTOR, ASSISTANT_ACTOR = "user", "assistant"
 LIST_LIMIT = 200
 PHONE_CONTEXT, SEAL_SALT = b"callback-phone-v1", b"reissue-backend"
 CONVERSATION_CONTEXT = b"conversation-v1"
+REVEALED = "revealed"
+# Whole numbers one account may have shown: enough for a day of callbacks, too few to copy the list out.
+REVEALS_PER_ACCOUNT = throttle.Rule("callback_reveal", 30, 60 * 60)
+LOG = logging.getLogger("backend")
 
 
 @dataclass(frozen=True)
@@ -74,7 +82,7 @@ def seal_phone(phone: str, secret: str) -> str:
 
 
 def unseal_phone(sealed: str, secret: str) -> str:
-    """The number from its sealed copy (the callback command's controlled path and the tests only)."""
+    """The number from its sealed copy (only `reveal`, the audited path, and the tests)."""
     return sealing.unseal(sealed, secret, PHONE_CONTEXT, SEAL_SALT)
 
 
@@ -224,6 +232,38 @@ def record(factory: sessionmaker, callback_id: int, actor: str, reached: bool, n
         if not done:
             raise ApiError(409, "conflict", message("callback_not_open"))
         _audit(session, callback_id, "recorded", actor, now)
+
+
+def _shown(factory: sessionmaker, callback_id: int, actor: str, secret: str, now: datetime) -> str:
+    """The whole number of an open callback, its audit event written in the same transaction (no number: 409)."""
+    with factory.begin() as session:
+        row = session.get(Callback, callback_id, with_for_update=True)  # a call being recorded waits, or wins
+        if row is None:
+            raise not_found()
+        if row.status != rules.OPEN or not row.phone_sealed:
+            raise ApiError(409, "conflict", message("callback_not_revealable"))
+        _audit(session, callback_id, REVEALED, actor, now)
+        return unseal_phone(row.phone_sealed, secret)
+
+
+def reveal(factory: sessionmaker, callback_id: int, actor: str, secret: str, now: Optional[datetime] = None) -> str:
+    """The whole number of an open callback, shown to the signed-in `actor` to place the call: audited, throttled."""
+    now = now or utc_now_naive()
+    admission = throttle.admit(factory, REVEALS_PER_ACCOUNT, actor, now)
+    if not admission.allowed:
+        LOG.warning("callback %d: number not shown to %s, too many reveals (%d s left)", callback_id, actor,
+                    admission.retry_after_s)
+        minutes = max(1, math.ceil(admission.retry_after_s / 60))
+        raise ApiError(429, "too_many_requests",
+                       message("callback_reveal_quota", limit=REVEALS_PER_ACCOUNT.limit, minutes=minutes),
+                       headers={"Retry-After": str(admission.retry_after_s)})
+    try:
+        phone = _shown(factory, callback_id, actor, secret, now)
+    except ApiError:
+        throttle.forgive(factory, admission)
+        raise
+    LOG.info("callback %d: number shown to %s", callback_id, actor)
+    return phone
 
 
 def lapse_due(factory: sessionmaker, cutoff: datetime, now: datetime) -> int:

@@ -1,7 +1,9 @@
 """The staff page of the callback numbers (/staff/callbacks): the numbers left, masked, oldest first with the day
-each is deleted by, and one callback with the conversation's masked summary, to record the call as the signed-in
-account (the number is deleted then)."""
+each is deleted by, and one callback with the conversation's masked summary, to have its number shown whole once
+(audited, throttled) and to record the call as the signed-in account (the number is deleted then)."""
 from __future__ import annotations
+
+from typing import Mapping, Optional
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -20,15 +22,17 @@ RECENT = 20
 
 
 async def _page(request: Request, staff: Staff, callback_id: int, status_code: int = 200, error: str = "",
-                notice: str = "") -> Response:
-    """Render one callback (or the not-found page)."""
+                notice: str = "", revealed: str = "", headers: Optional[Mapping[str, str]] = None) -> Response:
+    """Render one callback (or the not-found page); `revealed` is the whole number, on the reveal's answer only."""
     days = request.app.state.settings.callback_retention_days
     try:
         found = await run_in_threadpool(callbacks.detail, request.app.state.factory, callback_id, days)
     except ApiError:
         return render("notfound.html", status_code=404, title="没有找到", staff=staff, number=str(callback_id))
-    return render("callback.html", status_code=status_code, title=f"回电登记 {callback_id}", staff=staff, item=found,
-                  open=OPEN, error=error, notice=notice, max_note=MAX_NOTE_CHARS)
+    reveals = [event for event in found["events"] if event["action"] == callbacks.REVEALED]
+    return render("callback.html", status_code=status_code, headers=dict(headers or {}),
+                  title=f"回电登记 {callback_id}", staff=staff, item=found, open=OPEN, error=error, notice=notice,
+                  max_note=MAX_NOTE_CHARS, revealed=revealed, reveals=reveals)
 
 
 @router.get("/staff/callbacks", response_class=HTMLResponse)
@@ -63,3 +67,19 @@ async def staff_record(request: Request, callback_id: int, staff: Staff = Depend
     except ApiError as error:
         return await _page(request, staff, callback_id, status_code=error.status_code, error=error.message)
     return await _page(request, staff, callback_id, notice=message("callback_staff_recorded"))
+
+
+@router.post("/staff/callbacks/{callback_id}/reveal")
+async def staff_reveal(request: Request, callback_id: int, staff: Staff = Depends(current_staff)) -> Response:
+    """Show the whole number once to the signed-in account, audited (recorded or deleted: 409; too many: 429)."""
+    if not 1 <= callback_id <= MAX_ID:
+        return render("notfound.html", status_code=404, title="没有找到", staff=staff, number=str(callback_id))
+    state = request.app.state
+    try:
+        phone = await run_in_threadpool(callbacks.reveal, state.factory, callback_id, staff.username,
+                                        state.secrets.seal_secret)
+    except ApiError as error:
+        return await _page(request, staff, callback_id, status_code=error.status_code, error=error.message,
+                           headers=error.headers)
+    return await _page(request, staff, callback_id, revealed=phone,
+                       notice=message("callback_staff_revealed", username=staff.username))

@@ -1,19 +1,23 @@
 """Callback numbers: offered outside staffed hours or when nobody took the conversation in time, consent first, the
-number checked, kept masked (sealed at rest) and never shown whole by any page, API answer or log; staff record the
-call (audited) and the number is deleted then, or after CALLBACK_RETENTION_DAYS."""
+number checked, kept masked (sealed at rest) and never shown whole by any page, API answer or log but the answer to a
+signed-in account's audited, throttled reveal; staff record the call (audited) and the number is deleted then, or
+after CALLBACK_RETENTION_DAYS."""
 from __future__ import annotations
 
 import logging
+import math
 from datetime import timedelta
-from typing import Any, Dict
+from typing import Any, Dict, List, Tuple
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from backend import accounts, callbacks, retention
-from backend.callback_models import Callback
+from backend.callback_models import Callback, CallbackEvent
 from backend.handoff_models import Handoff
+from backend.models import ThrottleAttempt
 from backend.numbering import utc_now_naive
 from reissue.knowledge import message
 from tests.backend.backend_helpers import BOT, STAFF, synthetic_id
@@ -171,10 +175,17 @@ def test_the_number_never_appears_whole_in_a_page_an_api_answer_or_a_log(client,
         seen.append(client.get(path, headers=STAFF).text)
     seen.append(client.get("/openapi.json").text)
     assert "139****5678" in seen[1] and "139****5678" in seen[2] and "139****5678" in seen[4]
+    shown = client.post(f"/staff/callbacks/{offered['id']}/reveal")
+    assert shown.status_code == 200 and PHONE in shown.text
+    for path in ("/staff/callbacks", f"/staff/callbacks/{offered['id']}"):
+        seen.append(client.get(path).text)
+    for path in ("/api/v1/callbacks", f"/api/v1/callbacks/{offered['id']}"):
+        seen.append(client.get(path, headers=STAFF).text)
+    assert "139****5678" in seen[-1] and "139****5678" in seen[-3]
     seen.append(client.post(f"/staff/callbacks/{offered['id']}", data={"reached": "1", "note": "ok"}).text)
     seen.append(client.get(f"/api/v1/callbacks/{offered['id']}", headers=STAFF).text)
     assert not [text for text in seen if PHONE in text]
-    assert PHONE not in caplog.text
+    assert "number shown to wang" in caplog.text and PHONE not in caplog.text
 
 
 @pytest.fixture
@@ -207,3 +218,82 @@ def test_the_staff_page_lists_masked_numbers_and_records_as_the_account(app, sta
 def test_visitors_are_sent_to_the_login(client):
     assert client.get("/staff/callbacks", follow_redirects=False).status_code == 303
     assert client.post("/staff/callbacks/1", follow_redirects=False).status_code == 303
+
+
+def reveals(app: FastAPI) -> List[Tuple[int, str]]:
+    """The audited reveals: (callback id, account), in order."""
+    with app.state.factory() as session:
+        return [(e.callback_id, e.actor) for e in session.execute(
+            select(CallbackEvent).where(CallbackEvent.action == "revealed").order_by(CallbackEvent.id)).scalars()]
+
+
+def test_a_signed_in_account_has_the_number_shown_once_audited(app, staff, caplog):
+    caplog.set_level(logging.INFO)
+    offered = leave_number(staff)
+    page = staff.get(f"/staff/callbacks/{offered['id']}")
+    assert f'action="/staff/callbacks/{offered["id"]}/reveal"' in page.text and "显示完整号码（将记录）" in page.text
+    assert PHONE not in page.text and "还没有人查看过完整号码" in page.text
+    shown = staff.post(f"/staff/callbacks/{offered['id']}/reveal")
+    assert shown.status_code == 200 and shown.headers["cache-control"] == "no-store"
+    assert f'href="tel:{PHONE}"' in shown.text and message("callback_staff_revealed", username="wang") in shown.text
+    assert f'action="/staff/callbacks/{offered["id"]}"' in shown.text and 'name="reached"' in shown.text
+    assert "/reveal" not in shown.text
+    assert reveals(app) == [(offered["id"], "wang")]
+    again = staff.get(f"/staff/callbacks/{offered['id']}")
+    assert PHONE not in again.text and "139****5678" in again.text and "<td>wang</td>" in again.text
+    assert PHONE not in staff.get("/staff/callbacks").text
+    assert PHONE not in staff.get("/api/v1/callbacks", headers=STAFF).text
+    events = staff.get(f"/api/v1/callbacks/{offered['id']}", headers=STAFF).json()["events"]
+    assert (events[-1]["action"], events[-1]["actor"]) == ("revealed", "wang")
+    assert f"callback {offered['id']}: number shown to wang" in caplog.text and PHONE not in caplog.text
+
+
+def test_no_reveal_with_the_machine_token_from_elsewhere_or_for_visitors(app, client):
+    offered = leave_number(client)
+    path = f"/staff/callbacks/{offered['id']}/reveal"
+    refused = client.post(path, headers=STAFF, follow_redirects=False)
+    assert refused.status_code == 303 and refused.headers["location"] == "/staff" and PHONE not in refused.text
+    assert client.post(f"/api/v1/callbacks/{offered['id']}/reveal", headers=STAFF).status_code in (404, 405)
+    accounts.create_account(app.state.factory, "wang", PASSWORD, accounts.REVIEWER)
+    assert client.post("/staff/login", data={"username": "wang", "password": PASSWORD},
+                       follow_redirects=False).status_code == 303
+    forged = client.post(path, headers={"Origin": "http://evil.test"})
+    assert forged.status_code == 403 and PHONE not in forged.text
+    assert reveals(app) == []
+
+
+def test_a_recorded_lapsed_or_missing_callback_is_not_revealed(app, staff):
+    recorded, lapsed = leave_number(staff), leave_number(staff)
+    assert staff.post(f"/staff/callbacks/{recorded['id']}", data={"reached": "1"}).status_code == 200
+    with app.state.factory.begin() as session:
+        session.get(Callback, lapsed["id"]).numbered_at = utc_now_naive() - timedelta(days=8)
+    assert callbacks.lapse_due(app.state.factory, utc_now_naive() - timedelta(days=7), utc_now_naive()) == 1
+    for offered in (recorded, lapsed):
+        refused = staff.post(f"/staff/callbacks/{offered['id']}/reveal")
+        assert refused.status_code == 409 and message("callback_not_revealable") in refused.text
+        assert "/reveal" not in refused.text and PHONE not in refused.text
+    assert staff.post("/staff/callbacks/424242/reveal").status_code == 404
+    assert staff.post("/staff/callbacks/0/reveal").status_code == 404
+    assert reveals(app) == []
+    with app.state.factory() as session:  # refusals are not counted against the account's quota
+        assert session.execute(select(ThrottleAttempt).where(ThrottleAttempt.scope == "callback_reveal")).all() == []
+
+
+def test_reveals_are_limited_per_account(app, staff, caplog):
+    offered = leave_number(staff)
+    path = f"/staff/callbacks/{offered['id']}/reveal"
+    limit = callbacks.REVEALS_PER_ACCOUNT.limit
+    assert (limit, callbacks.REVEALS_PER_ACCOUNT.window_s) == (30, 3600)
+    assert all(staff.post(path).status_code == 200 for _ in range(limit))
+    refused = staff.post(path)
+    wait = int(refused.headers["retry-after"])
+    assert refused.status_code == 429 and 0 < wait <= 3600
+    assert message("callback_reveal_quota", limit=30, minutes=math.ceil(wait / 60)) in refused.text
+    assert PHONE not in refused.text
+    assert "number not shown to wang, too many reveals" in caplog.text
+    accounts.create_account(app.state.factory, "li", PASSWORD, accounts.REVIEWER)
+    with TestClient(app) as other:
+        assert other.post("/staff/login", data={"username": "li", "password": PASSWORD},
+                          follow_redirects=False).status_code == 303
+        assert other.post(path).status_code == 200
+    assert reveals(app) == [(offered["id"], "wang")] * limit + [(offered["id"], "li")]

@@ -1,15 +1,18 @@
 """Which certificate a message is about: one of this service's qualifications, or a look-alike that is not.
 
 Qualifications of this service come from qualifications.yml, look-alikes (with where to go instead and
-the public source of that referral) from documents.yml. Aliases of both are matched together, longest
-first and left to right, so "一级建造师注册证书" is the registration certificate, not the qualification.
+the public source of that referral) from documents.yml, then from documents_reviewed.yml when a release has
+exported the ones staff marked out of scope (`python -m backend.reviewed_export`). Aliases of all are matched
+together, longest first and left to right, so "一级建造师注册证书" is the registration certificate, not the
+qualification.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Dict, List, Optional, Tuple
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
@@ -17,6 +20,8 @@ from reissue.lexicon.qualifications import LEXICON_DIR, load_lexicon
 from reissue.parsing.text import clean
 
 NO_SOURCE = "no source found"
+# The look-alikes staff marked out of scope, written at release time; merged after documents.yml when present.
+REVIEWED_PATH = LEXICON_DIR / "documents_reviewed.yml"
 QUALIFICATION = "qualification"
 DOCUMENT = "document"
 EXAM_MATTER = "exam_matter"
@@ -109,11 +114,20 @@ def _variants(alias: str) -> List[str]:
     return forms
 
 
+def _entries(path: Path) -> Dict[str, Any]:
+    """The `documents:` mapping of one lexicon file."""
+    with open(path, encoding="utf-8") as handle:
+        return dict((yaml.safe_load(handle) or {}).get("documents") or {})
+
+
 @lru_cache(maxsize=1)
 def load_documents() -> Dict[str, Document]:
-    """Every look-alike of documents.yml, by key."""
-    with open(LEXICON_DIR / "documents.yml", encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle)["documents"]
+    """Every look-alike of documents.yml, by key, then those of documents_reviewed.yml (when present) whose key
+    documents.yml does not already use."""
+    raw = _entries(LEXICON_DIR / "documents.yml")
+    if REVIEWED_PATH.is_file():
+        for key, item in _entries(REVIEWED_PATH).items():
+            raw.setdefault(key, item)
     return {
         key: Document(
             key=key,

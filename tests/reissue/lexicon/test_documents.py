@@ -15,6 +15,7 @@ from reissue.lexicon.documents import (
     other_province,
     subject_documents,
 )
+from tests.reissue.lexicon.lexicon_helpers import reviewed_documents_at
 
 CATEGORIES = {"identity", "licence", "diploma", "title", "skill", "withdrawn", "other_ministry", "association",
               "registration", "provincial", "exam_no_qualification", "exam_matter"}
@@ -119,3 +120,43 @@ def test_mentions_never_overlap() -> None:
 )
 def test_other_province(text: str, expected) -> None:
     assert other_province(text) == expected
+
+
+REVIEWED = """documents:
+  reviewed_1:
+    name: 游艇操作人员证书
+    category: licence
+    aliases: [游艇驾驶证, 游艇证]
+    authority: "海事管理机构"
+    source: "no source found"
+    document: "《游艇安全管理规定》"
+  teacher:
+    name: 别的教师证
+    category: other_ministry
+    aliases: [别的教师证]
+    authority: "不该出现的部门"
+    source: "https://example.org/clash"
+"""
+
+
+def test_reviewed_look_alikes_are_merged_after_documents_yml(tmp_path) -> None:
+    """documents_reviewed.yml, when present, adds its look-alikes; a key documents.yml has keeps documents.yml's."""
+    before = load_documents()["teacher"]
+    assert keys("游艇驾驶证丢了怎么补") == ["driving_licence"]  # today read as the 驾驶证 inside it
+    path = tmp_path / "documents_reviewed.yml"
+    path.write_text(REVIEWED, encoding="utf-8")
+    with reviewed_documents_at(path):
+        documents = load_documents()
+        assert documents["teacher"] == before and "别的教师证" not in {a for d in documents.values() for a in d.aliases}
+        yacht = documents["reviewed_1"]
+        assert (yacht.name, yacht.authority, yacht.document, yacht.sourced) == (
+            "游艇操作人员证书", "海事管理机构", "《游艇安全管理规定》", False)
+        assert yacht.aliases == ("游艇操作人员证书", "游艇驾驶证", "游艇证")
+        assert keys("游艇驾驶证丢了怎么补") == ["reviewed_1"] and keys("游艇操作人员证书丢了怎么补") == ["reviewed_1"]
+        assert keys("驾驶证丢了怎么补") == ["driving_licence"] and keys("一建证书丢了") == []
+    assert "reviewed_1" not in load_documents()
+
+
+def test_without_the_reviewed_file_the_lexicon_is_documents_yml(tmp_path) -> None:
+    with reviewed_documents_at(tmp_path / "absent.yml"):
+        assert not [key for key in load_documents() if key.startswith("reviewed_")]

@@ -1,4 +1,5 @@
-"""Database tables of the staff workspace (migration 0005_workspace creates exactly these)."""
+"""Database tables of the staff workspace (migration 0005_workspace creates these, 0009_reviewed_documents the
+reviewed look-alikes)."""
 from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -46,6 +47,21 @@ class ReviewedExample(Base):
     id = Column(Integer, primary_key=True, autoincrement=True)
     faq_key = Column(String(64), nullable=False, index=True)
     text = Column(Text, nullable=False)
+    actor = Column(String(64), nullable=False)
+    at = Column(DateTime, nullable=False)
+
+
+class ReviewedDocument(Base):
+    """A look-alike staff marked out of scope: a documents lexicon entry for the next release (masked text)."""
+
+    __tablename__ = "reviewed_documents"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    name = Column(String(60), nullable=False)
+    category = Column(String(32), nullable=False)
+    aliases = Column(Text, nullable=False)  # a JSON list of what people typed; the name is always one
+    authority = Column(Text, nullable=False)
+    source = Column(Text, nullable=False)
     actor = Column(String(64), nullable=False)
     at = Column(DateTime, nullable=False)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from pydantic import conint, conlist, constr
+from pydantic import Field, conint, conlist, constr
 from typing_extensions import Literal
 
 from backend.schemas import ApiModel
@@ -40,12 +40,20 @@ class UnansweredGroupList(ApiModel):
 
 
 class ReviewIn(ApiModel):
-    """A decision about the questions of one group."""
+    """A decision about the questions of one group; `out_of_scope` names the look-alike it adds to the documents
+    lexicon: its name, aliases (what people typed; the name when none), category, authority and source."""
 
     question_ids: conlist(conint(strict=True, ge=1), min_items=1, max_items=500)
     action: Literal["map", "new_answer", "out_of_scope", "dismiss"]
     faq_key: constr(strict=True, max_length=64) = ""
-    authority: constr(strict=True, max_length=200) = ""
+    authority: constr(strict=True, max_length=200) = Field("", description="不属于本事项时：应去的部门")
+    name: constr(strict=True, max_length=60) = Field("", description="不属于本事项时：证书或事项的名称")
+    aliases: conlist(constr(strict=True, max_length=40), max_items=20) = Field(
+        [], description="不属于本事项时：群众的叫法（默认只有名称）")
+    category: constr(strict=True, max_length=32) = Field(
+        "", description="不属于本事项时：证书名单的类别（默认 other_ministry）")
+    source: constr(strict=True, max_length=500) = Field(
+        "", description="不属于本事项时：依据，公开网页地址或所依据的规定")
 
 
 class ReviewDone(ApiModel):

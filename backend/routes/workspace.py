@@ -55,13 +55,16 @@ def get_groups(request: Request, order: Literal["frequent", "recent"] = Query("f
     response_model=ReviewDone,
     responses=errors(401, 403, 409, 413, 422),
     dependencies=[Depends(authorize)],
-    summary="处理一组未答问题：归入常见问题、需要新答复、不属于本事项、忽略（工作人员令牌）",
+    summary="处理一组未答问题：归入常见问题、需要新答复、不属于本事项（加进证书名单）、忽略（工作人员令牌）",
 )
 @roles(STAFF)
 def post_review(request: Request, body: ReviewIn) -> Dict[str, Any]:
-    """Decide about the questions of a group; 409 when any of them was already decided about."""
+    """Decide about the questions of a group; 409 when any of them was already decided about. Out of scope needs
+    the document's name, the authority and the source (a public page's address or the rule it rests on)."""
+    look_alike = inbox.LookAlike(name=body.name, aliases=tuple(body.aliases), category=body.category,
+                                 source=body.source)
     count = inbox.review(request.app.state.factory, body.question_ids, body.action, STAFF_TOKEN_ACTOR,
-                         body.faq_key, body.authority)
+                         body.faq_key, body.authority, look_alike)
     return {"reviewed": count}
 
 

@@ -42,6 +42,7 @@ async def _inbox(request: Request, staff: Staff, status_code: int = 200, error: 
                   open_questions=sum(g.count for g in found), page=page,
                   pages=max(1, -(-len(found) // PAGE_SIZE)), order=order, orders=ORDER_LABELS,
                   faqs={key: entry.title for key, entry in faq_entries().items()},
+                  categories=inbox.categories(), default_category=inbox.DEFAULT_CATEGORY,
                   events=[event_view(e) for e in events], error=error, notice=notice)
 
 
@@ -63,12 +64,17 @@ async def staff_review(request: Request, staff: Staff = Depends(current_staff)) 
     ids = _ids(form.getlist("ids"))
     action = str(form.get("action") or "")[:16]
     faq_key = str(form.get("faq_key") or "")[:64]
-    authority = str(form.get("authority") or "")[:200]
+    authority = str(form.get("authority") or "")[:inbox.MAX_AUTHORITY]
+    look_alike = inbox.LookAlike(
+        name=str(form.get("name") or "")[:inbox.MAX_NAME],
+        aliases=tuple(alias[:inbox.MAX_ALIAS] for alias in
+                      inbox.split_aliases(str(form.get("aliases") or ""))[:inbox.MAX_ALIASES]),
+        category=str(form.get("category") or "")[:32], source=str(form.get("source") or "")[:inbox.MAX_SOURCE])
     if not ids or action not in inbox.ACTIONS:
         return await _inbox(request, staff, status_code=422, error=message("workspace_questions_gone"))
     try:
         count = await run_in_threadpool(inbox.review, request.app.state.factory, ids, action, staff.username,
-                                        faq_key, authority)
+                                        faq_key, authority, look_alike)
     except ApiError as error:
         return await _inbox(request, staff, status_code=error.status_code, error=error_text(error))
     return await _inbox(request, staff, notice=message("workspace_reviewed", count=count,

@@ -1,13 +1,14 @@
 """The workspace API: the grouped inbox, decisions about a group (audited as staff-token), drafts."""
 from __future__ import annotations
 
+import json
 from typing import Dict, List
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from backend.workspace_models import QuestionReview, ReviewedExample, WorkspaceEvent
+from backend.workspace_models import QuestionReview, ReviewedDocument, ReviewedExample, WorkspaceEvent
 from tests.backend.backend_helpers import BOT, STAFF
 
 
@@ -72,9 +73,19 @@ def test_mapping_a_group_makes_reviewed_examples_and_is_audited(client, app, ask
     assert again.status_code == 409 and again.json()["error"] == "conflict"
 
 
+YACHT = {"action": "out_of_scope", "name": "游艇操作人员证书", "aliases": ["游艇驾驶证", "游艇证"],
+         "category": "licence", "authority": "海事管理机构", "source": "《游艇安全管理规定》"}
+
+
 @pytest.mark.parametrize("body, field", [
     ({"action": "map", "faq_key": "no_such_key"}, "faq_key"),
     ({"action": "out_of_scope", "authority": "  "}, "authority"),
+    ({**YACHT, "authority": "  "}, "authority"),
+    ({**YACHT, "name": " "}, "name"),
+    ({**YACHT, "source": ""}, "source"),
+    ({**YACHT, "category": "fishing"}, "category"),
+    ({**YACHT, "aliases": ["游艇驾驶证", "艇"]}, "aliases"),
+    ({**YACHT, "aliases": ["x" * 41]}, "aliases"),
     ({"action": "promote"}, "action"),
 ])
 def test_a_wrong_decision_is_a_422_naming_the_field(client, asked, body, field):
@@ -94,13 +105,40 @@ def test_unknown_questions_are_a_409_and_the_bot_may_not_decide(client, asked):
     assert client.get("/api/v1/unanswered/groups", headers=STAFF, params={"order": "x"}).status_code == 422
 
 
-def test_out_of_scope_keeps_the_authority(client, app, asked):
-    response = client.post("/api/v1/unanswered/reviews", headers=STAFF,
-                           json={"question_ids": asked["hall"], "action": "out_of_scope", "authority": "市政务服务中心"})
-    assert response.status_code == 200
+def test_out_of_scope_stores_the_look_alike_and_the_authority_audited(client, app, asked):
+    body = {**YACHT, "question_ids": asked["hall"], "aliases": ["游艇驾驶证", "遊艇証", "游艇证", "游艇操作人员证书"],
+            "authority": " 海事管理机构 "}
+    response = client.post("/api/v1/unanswered/reviews", headers=STAFF, json=body)
+    assert response.status_code == 200 and response.json() == {"reviewed": 1}
     with app.state.factory() as session:
         review = session.execute(select(QuestionReview)).scalar_one()
-    assert (review.action, review.authority, review.actor) == ("out_of_scope", "市政务服务中心", "staff-token")
+        document = session.execute(select(ReviewedDocument)).scalar_one()
+        event = session.execute(select(WorkspaceEvent)).scalar_one()
+    assert (review.action, review.authority, review.actor) == ("out_of_scope", "海事管理机构", "staff-token")
+    assert (document.name, document.category, document.authority, document.source, document.actor) == (
+        "游艇操作人员证书", "licence", "海事管理机构", "《游艇安全管理规定》", "staff-token")
+    # the name first, Traditional typed as Simplified, no repeats
+    assert json.loads(document.aliases) == ["游艇操作人员证书", "游艇驾驶证", "游艇证"]
+    detail = json.loads(event.detail)
+    assert event.action == "unanswered_out_of_scope" and event.actor == "staff-token"
+    assert (detail["document_id"], detail["name"], detail["source"]) == (document.id, "游艇操作人员证书", "《游艇安全管理规定》")
+
+
+def test_a_look_alike_defaults_to_its_name_and_another_ministry_and_is_masked(client, app, asked):
+    body = {"question_ids": asked["own"], "action": "out_of_scope", "name": "工作证 13812345678",
+            "authority": "所在单位", "source": "https://example.org/rule"}
+    assert client.post("/api/v1/unanswered/reviews", headers=STAFF, json=body).status_code == 200
+    with app.state.factory() as session:
+        document = session.execute(select(ReviewedDocument)).scalar_one()
+    assert document.name == "工作证 138****5678" and json.loads(document.aliases) == ["工作证 138****5678"]
+    assert (document.category, document.source) == ("other_ministry", "https://example.org/rule")
+
+
+def test_other_decisions_add_no_look_alike(client, app, asked):
+    assert client.post("/api/v1/unanswered/reviews", headers=STAFF,
+                       json={"question_ids": asked["hall"], "action": "dismiss", "name": "游艇证"}).status_code == 200
+    with app.state.factory() as session:
+        assert session.execute(select(ReviewedDocument)).scalars().all() == []
 
 
 def test_a_new_answer_draft_is_published_only_with_its_source(client, asked):

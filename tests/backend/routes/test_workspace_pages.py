@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from backend import accounts
-from backend.workspace_models import QuestionReview, WorkspaceEvent
+from backend.workspace_models import QuestionReview, ReviewedDocument, WorkspaceEvent
 from reissue.knowledge import message
 from tests.backend.backend_helpers import BOT
 
@@ -50,7 +50,9 @@ def test_the_inbox_shows_groups_escaped_with_their_forms(staff):
 def test_a_decision_on_the_page_is_audited_with_the_signed_in_account(staff, app):
     ids = [ask(staff, "周六大厅开门吗"), ask(staff, "周六大厅开门吗?")]
     done = staff.post("/staff/inbox/review", data={"ids": [str(i) for i in ids], "action": "out_of_scope",
-                                                   "authority": "当地政务服务中心"})
+                                                   "authority": "当地政务服务中心", "name": "政务服务中心开放时间",
+                                                   "category": "other_ministry",
+                                                   "source": "https://example.org/hall-hours"})
     assert done.status_code == 200
     assert message("workspace_reviewed", count=2, action="不属于本事项，去当地政务服务中心") in done.text
     assert "没有待处理的问题。" in done.text
@@ -67,6 +69,36 @@ def test_a_wrong_decision_comes_back_on_the_page(staff):
     missing = staff.post("/staff/inbox/review", data={"ids": str(ids[0]), "action": "map", "faq_key": ""})
     assert missing.status_code == 422 and "常见问题，请从列表里选一个" in missing.text
     assert staff.post("/staff/inbox/review", data={"ids": "x", "action": "dismiss"}).status_code == 422
+
+
+def test_the_form_asks_for_the_look_alike_without_a_script(staff):
+    ask(staff, "游艇驾驶证丢了怎么补")
+    page = staff.get("/staff/inbox")
+    form = page.text[page.text.index('<form method="post" action="/staff/inbox/review'):]
+    form = form[:form.index("</form>")]
+    for field in ("name", "aliases", "authority", "source"):
+        assert f'<input name="{field}"' in form
+    categories = re.findall(r'<option value="([a-z_]+)"( selected)?>', form[form.index('name="category"'):])
+    assert {key for key, _ in categories} >= {"identity", "licence", "other_ministry", "association", "withdrawn"}
+    assert [key for key, selected in categories if selected] == ["other_ministry"]
+    assert ">其他部门的资格证书<" in form and "<script" not in page.text
+
+
+def test_out_of_scope_from_the_page_stores_the_look_alike_or_names_what_is_missing(staff, app):
+    ids = [ask(staff, "游艇驾驶证丢了怎么补")]
+    refused = staff.post("/staff/inbox/review", data={"ids": str(ids[0]), "action": "out_of_scope",
+                                                      "authority": "海事管理机构", "name": "游艇操作人员证书"})
+    assert refused.status_code == 422 and message("workspace_document_source_required") in refused.text
+    done = staff.post("/staff/inbox/review", data={
+        "ids": str(ids[0]), "action": "out_of_scope", "name": "游艇操作人员证书", "aliases": "游艇驾驶证、游艇证，游艇驾照",
+        "category": "licence", "authority": "海事管理机构", "source": "《游艇安全管理规定》"})
+    assert done.status_code == 200 and message("workspace_reviewed", count=1, action="不属于本事项，去海事管理机构") in done.text
+    with app.state.factory() as session:
+        document = session.execute(select(ReviewedDocument)).scalar_one()
+        event = session.execute(select(WorkspaceEvent)).scalar_one()
+    assert (document.name, document.category, document.actor) == ("游艇操作人员证书", "licence", "zhao")
+    assert document.aliases == '["游艇操作人员证书", "游艇驾驶证", "游艇证", "游艇驾照"]'
+    assert event.actor == "zhao" and '"name": "游艇操作人员证书"' in event.detail
 
 
 def test_a_draft_is_published_from_the_page_only_with_a_source(staff, app):

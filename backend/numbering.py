@@ -18,6 +18,13 @@ def to_local_iso(stored: datetime) -> str:
     return clock.local(stored.replace(tzinfo=timezone.utc)).isoformat(timespec="seconds")
 
 
+def staff_time(value: object) -> object:
+    """A time as the staff pages show it: a stored naive-UTC datetime or an ISO string, in China's time to the minute."""
+    if isinstance(value, datetime):
+        value = to_local_iso(value) if value.tzinfo is None else value.isoformat()
+    return clock.display_time(value) if isinstance(value, str) else value
+
+
 def new_application_number(now: datetime) -> str:
     """`BF` + the date in China + 5 random digits, e.g. BF2026112704817."""
     return f"{APPLICATION_NUMBER_PREFIX}{clock.local(now):%Y%m%d}{secrets.randbelow(100000):05d}"

@@ -17,8 +17,8 @@ from backend.accounts import AccountError, Staff
 from backend.errors import ApiError
 from backend.lifecycle import ALL_STATUSES, ALLOWED
 from backend.limits import client_address
+from backend.numbering import staff_time
 from backend.views import admin_view, feedback_view, summary_view
-from reissue.clock import display_time
 from reissue.knowledge import message
 
 router = APIRouter(include_in_schema=False)
@@ -31,7 +31,7 @@ STYLESHEET = TEMPLATES_DIR / "staff.css"
 def templates() -> Environment:
     """The Jinja2 environment (autoescaping everything)."""
     environment = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=select_autoescape(default=True))
-    environment.filters["when"] = display_time
+    environment.filters["when"] = staff_time
     return environment
 
 

@@ -27,9 +27,14 @@ def keys(text: str) -> list:
     return [doc.key for doc in subject_documents(text)]
 
 
-def test_at_least_sixty_look_alikes_each_with_authority_category_and_source() -> None:
-    """Every look-alike says where to go and names a public source, or says plainly that none was found."""
-    documents = load_documents()
+def test_at_least_sixty_look_alikes_each_with_authority_category_and_source(tmp_path) -> None:
+    """Every hand-kept look-alike says where to go and names a public source, or says plainly that none was found.
+
+    Staff-reviewed entries (documents_reviewed.yml, present on a release machine after the export) are checked by
+    the export itself, so this reads documents.yml alone.
+    """
+    with reviewed_documents_at(tmp_path / "none.yml"):
+        documents = load_documents()
     assert len(documents) >= 60
     for doc in documents.values():
         assert doc.category in CATEGORIES, doc.key

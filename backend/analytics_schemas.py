@@ -7,6 +7,7 @@ from pydantic import confloat, conlist, constr
 from typing_extensions import Literal
 
 from backend.schemas import ApiModel
+from backend.workspace_schemas import FollowupCounts
 from reissue.analytics import CHANNELS, KINDS
 
 MAX_BATCH = 500
@@ -107,15 +108,6 @@ class RatingWeekRow(ApiModel):
     total: int
     mean: Optional[float]
 
-
-class FollowupCounts(ApiModel):
-    """Today's follow-ups of low ratings by state, and how many are overdue."""
-
-    open: int
-    contacted: int
-    resolved: int
-    overdue: int
-    total: int
 
 
 class AnalyticsSummary(ApiModel):

@@ -84,6 +84,23 @@ def test_no_alias_names_a_qualification_and_a_look_alike() -> None:
         ("技能鉴定中心发的证丢了", ["skill_level_certificate"]),
         ("身份证快过期了，怎么换", ["id_card"]),
         ("身份证过期了能补证吗", ["id_card"]),
+        ("叉车证丢了怎么补", ["special_equipment_certificate"]),
+        ("叉车驾驶证丢了去哪补", ["special_equipment_certificate"]),
+        ("一建B证丢了怎么补办", ["construction_safety_manager"]),
+        ("以前考的中级焊工证丢了", ["skill_level_certificate"]),
+        ("汽车维修工证书丢了能补吗", ["skill_level_certificate"]),
+        ("出租车从业资格证丢了怎么办", ["taxi_driver"]),
+        ("网约车驾驶员证丢了", ["taxi_driver"]),
+        ("食品经营许可证丢了怎么补", ["food_business_licence"]),
+        ("户口迁移证弄丢了", ["hukou_transfer"]),
+        ("老人的死亡证明丢了能补吗", ["death_certificate"]),
+        ("团员证丢了去哪补", ["league_member_card"]),
+        ("毕业好几年了 学籍证明去哪开", ["school_records"]),
+        ("机动车登记证书丢了", ["vehicle_registration"]),
+        ("公交卡和银行卡都丢了", ["transit_card", "bank_card"]),
+        ("CFA证书丢了怎么补", ["cfa"]),
+        ("ACCA证书丢了", ["acca"]),
+        ("组织机构代码证丢了还能补吗", ["three_in_one"]),
     ],
 )
 def test_the_look_alike_a_text_is_about(text: str, expected: list) -> None:
@@ -165,3 +182,12 @@ def test_reviewed_look_alikes_are_merged_after_documents_yml(tmp_path) -> None:
 def test_without_the_reviewed_file_the_lexicon_is_documents_yml(tmp_path) -> None:
     with reviewed_documents_at(tmp_path / "absent.yml"):
         assert not [key for key in load_documents() if key.startswith("reviewed_")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["一级建造师证书丢了，还要先办B证吗", "中级焊工证和一建证书都丢了", "二级建造师B证丢了 一级建造师证书也丢了"],
+)
+def test_a_named_qualification_keeps_the_question_in_scope_next_to_a_new_look_alike(text: str) -> None:
+    """A look-alike added to the lexicon does not take over a message that names this service's qualification."""
+    assert keys(text) == []

@@ -110,7 +110,8 @@ def test_the_look_alike_a_text_is_about(text: str, expected: list) -> None:
 @pytest.mark.parametrize(
     "text",
     ["补证要带身份证吗", "补办需要身份证吗", "一级建造师证书丢了", "中级经济师职称证书丢了", "补证对评职称有影响吗",
-     "我有一建证和教资，一建丢了怎么补", "审计师职称证丢了怎么补", "实名认证不通过，是因为身份证快过期了吗"],
+     "我有一建证和教资，一建丢了怎么补", "审计师职称证丢了怎么补", "实名认证不通过，是因为身份证快过期了吗",
+     "补证要不要单位开在职证明，或者打印社保缴费记录", "补证的钱能用银行卡付吗"],
 )
 def test_this_service_or_a_material_is_no_look_alike(text: str) -> None:
     """Naming an in-scope qualification, or an ID card only as a thing to bring, is not another document."""

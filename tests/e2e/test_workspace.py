@@ -66,11 +66,13 @@ def sign_in(page: Page, backend_url: str, user: Tuple[str, str]) -> None:
 def test_an_unanswerable_question_reaches_the_inbox_masked_and_staff_decide_in_the_browser(
         stack, browser: Browser, staff_account: Tuple[str, str]) -> None:
     phone = "13912345678"
+    earlier = sum(group["count"] for group in groups_with_now(stack, "盲文版"))  # other tests of the session may ask it too
     for sender, text in ((f"ws-{uuid.uuid4().hex[:8]}", f"补发的证书能印成盲文版的吗？我电话{phone}"),
                          (f"ws-{uuid.uuid4().hex[:8]}", "补发的证书能不能印成盲文版的")):
         assert "指南里没有写到" in stack.texts(sender, text)
     found = groups_with(stack, "盲文版")
-    assert len(found) == 1 and found[0]["count"] == 2, found
+    count = earlier + 2
+    assert len(found) == 1 and found[0]["count"] == count, found
     group = found[0]
     assert phone not in str(group) and "5678" in str(group["samples"])
     assert set(group["kinds"]) == {"abstain"} and group["channels"] == ["rest"]
@@ -82,13 +84,13 @@ def test_an_unanswerable_question_reaches_the_inbox_masked_and_staff_decide_in_t
         sign_in(page, stack.backend_url, staff_account)
         page.get_by_role("link", name="未答问题").click()
         section = page.locator("section.group").filter(has_text="盲文版").first
-        expect(section).to_contain_text("共 2 次")
+        expect(section).to_contain_text(f"共 {count} 次")
         assert phone not in page.content()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "inbox.png"), full_page=True)
         section.get_by_label("处理方式").select_option("new_answer")
         section.get_by_role("button", name="提交").click()
-        expect(page.get_by_role("status")).to_contain_text("已处理 2 条问题：需要新答复")
+        expect(page.get_by_role("status")).to_contain_text(f"已处理 {count} 条问题：需要新答复")
         expect(page.locator("table").last).to_contain_text(STAFF_USER)
         page.get_by_role("link", name="新答复草稿").click()
         draft = page.locator("section").filter(has_text="盲文版").first

@@ -12,12 +12,11 @@ from starlette.concurrency import run_in_threadpool
 from backend import callbacks
 from backend.accounts import Staff
 from backend.errors import ApiError
-from backend.routes.staff import current_staff, render
+from backend.routes.staff import MAX_ID, current_staff, not_found, render
 from reissue.callback import DONE, MAX_NOTE_CHARS, OPEN
 from reissue.knowledge import message
 
 router = APIRouter(include_in_schema=False)
-MAX_ID = 2**31 - 1
 RECENT = 20
 
 
@@ -28,7 +27,7 @@ async def _page(request: Request, staff: Staff, callback_id: int, status_code: i
     try:
         found = await run_in_threadpool(callbacks.detail, request.app.state.factory, callback_id, days)
     except ApiError:
-        return render("notfound.html", status_code=404, title="没有找到", staff=staff, number=str(callback_id))
+        return not_found(staff, str(callback_id))
     reveals = [event for event in found["events"] if event["action"] == callbacks.REVEALED]
     return render("callback.html", status_code=status_code, headers=dict(headers or {}),
                   title=f"回电登记 {callback_id}", staff=staff, item=found, open=OPEN, error=error, notice=notice,
@@ -49,7 +48,7 @@ async def staff_callbacks(request: Request, staff: Staff = Depends(current_staff
 async def staff_callback(request: Request, callback_id: int, staff: Staff = Depends(current_staff)) -> Response:
     """One callback: the masked number, the conversation's summary, the audit trail, and the form to record it."""
     if not 1 <= callback_id <= MAX_ID:
-        return render("notfound.html", status_code=404, title="没有找到", staff=staff, number=str(callback_id))
+        return not_found(staff, str(callback_id))
     return await _page(request, staff, callback_id)
 
 
@@ -57,7 +56,7 @@ async def staff_callback(request: Request, callback_id: int, staff: Staff = Depe
 async def staff_record(request: Request, callback_id: int, staff: Staff = Depends(current_staff)) -> Response:
     """Record the call as the signed-in account."""
     if not 1 <= callback_id <= MAX_ID:
-        return render("notfound.html", status_code=404, title="没有找到", staff=staff, number=str(callback_id))
+        return not_found(staff, str(callback_id))
     form = await request.form()
     reached = str(form.get("reached") or "") == "1"
     note = str(form.get("note") or "").strip()[:MAX_NOTE_CHARS]
@@ -73,7 +72,7 @@ async def staff_record(request: Request, callback_id: int, staff: Staff = Depend
 async def staff_reveal(request: Request, callback_id: int, staff: Staff = Depends(current_staff)) -> Response:
     """Show the whole number once to the signed-in account, audited (recorded or deleted: 409; too many: 429)."""
     if not 1 <= callback_id <= MAX_ID:
-        return render("notfound.html", status_code=404, title="没有找到", staff=staff, number=str(callback_id))
+        return not_found(staff, str(callback_id))
     state = request.app.state
     try:
         phone = await run_in_threadpool(callbacks.reveal, state.factory, callback_id, staff.username,

@@ -11,12 +11,11 @@ from starlette.concurrency import run_in_threadpool
 from backend import handoffs
 from backend.accounts import Staff
 from backend.errors import ApiError
-from backend.routes.staff import current_staff, render
+from backend.routes.staff import MAX_ID, current_staff, not_found, render
 from reissue.handoff import MAX_TEXT_CHARS, TAKEN, WAITING
 from reissue.knowledge import message
 
 router = APIRouter(include_in_schema=False)
-MAX_ID = 2**31 - 1
 
 
 async def _page(request: Request, staff: Staff, handoff_id: int, status_code: int = 200, error: str = "",
@@ -25,7 +24,7 @@ async def _page(request: Request, staff: Staff, handoff_id: int, status_code: in
     try:
         found = await run_in_threadpool(handoffs.detail, request.app.state.factory, handoff_id)
     except ApiError:
-        return render("notfound.html", status_code=404, title="没有找到", staff=staff, number=str(handoff_id))
+        return not_found(staff, str(handoff_id))
     return render("handoff.html", status_code=status_code, title=f"人工会话 {handoff_id}", staff=staff, item=found,
                   waiting=WAITING, taken=TAKEN, error=error, notice=notice, max_text=MAX_TEXT_CHARS)
 
@@ -33,7 +32,7 @@ async def _page(request: Request, staff: Staff, handoff_id: int, status_code: in
 async def _act(request: Request, staff: Staff, handoff_id: int, step: Callable[[], None], notice_key: str) -> Response:
     """Run one staff step; its refusal (409, 404) comes back on the same page."""
     if not 1 <= handoff_id <= MAX_ID:
-        return render("notfound.html", status_code=404, title="没有找到", staff=staff, number=str(handoff_id))
+        return not_found(staff, str(handoff_id))
     try:
         await run_in_threadpool(step)
     except ApiError as error:
@@ -53,7 +52,7 @@ async def staff_handoffs(request: Request, staff: Staff = Depends(current_staff)
 async def staff_handoff(request: Request, handoff_id: int, staff: Staff = Depends(current_staff)) -> Response:
     """One conversation: summary, transcript, audit trail and what can be done now."""
     if not 1 <= handoff_id <= MAX_ID:
-        return render("notfound.html", status_code=404, title="没有找到", staff=staff, number=str(handoff_id))
+        return not_found(staff, str(handoff_id))
     return await _page(request, staff, handoff_id)
 
 

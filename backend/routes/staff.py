@@ -42,6 +42,14 @@ def render(name: str, status_code: int = 200, headers: Optional[Dict[str, str]] 
     return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store", **(headers or {})})
 
 
+MAX_ID = 2**31 - 1  # the largest row id a page looks up; beyond it nothing can be found
+
+
+def not_found(staff: Staff, number: str) -> HTMLResponse:
+    """The page saying nothing was found under `number` (an application, photo, handoff or callback)."""
+    return render("notfound.html", status_code=404, title="没有找到", staff=staff, number=number)
+
+
 def login_page(status_code: int = 200, error: str = "", headers: Optional[Dict[str, str]] = None) -> HTMLResponse:
     """The sign-in form."""
     return render("login.html", status_code=status_code, headers=headers, title="工作人员登录", error=error)
@@ -172,7 +180,7 @@ async def _detail(request: Request, staff: Staff, number: str, status_code: int 
     """Render the detail page (or a not-found page)."""
     app = await run_in_threadpool(service.admin_record, request.app.state.factory, number)
     if app is None:
-        return render("notfound.html", status_code=404, title="没有找到", staff=staff, number=number)
+        return not_found(staff, number)
     view = admin_view(app)
     return render("detail.html", status_code=status_code, title=f"申请 {view['number']}", staff=staff, app=view,
                   next_statuses=ALLOWED.get(view["status"], ()), error=error, notice=notice)
@@ -196,7 +204,7 @@ async def staff_status(request: Request, number: str, staff: Staff = Depends(cur
                                 staff.username)
     except ApiError as error:
         if error.status_code == 404:
-            return render("notfound.html", status_code=404, title="没有找到", staff=staff, number=number)
+            return not_found(staff, number)
         text = "；".join([error.message, *error.fields.values()]) if error.fields else error.message
         return await _detail(request, staff, number, status_code=error.status_code, error=text)
     return await _detail(request, staff, number, notice=message("staff_status_notice", status=target))
@@ -208,7 +216,7 @@ async def staff_photo(request: Request, ref: str, staff: Staff = Depends(current
     state = request.app.state
     found = await run_in_threadpool(service.load_photo, state.factory, state.settings.upload_dir, ref[:40])
     if found is None:
-        return render("notfound.html", status_code=404, title="没有找到", staff=staff, number=ref[:40])
+        return not_found(staff, ref[:40])
     data, content_type = found
     return Response(data, media_type=content_type, headers={"Cache-Control": "no-store"})
 

@@ -5,7 +5,6 @@ all of that and also creates and disables accounts (on the page or with `python 
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import secrets
@@ -24,6 +23,7 @@ from sqlalchemy.orm import sessionmaker
 from backend.errors import LAST_ADMINISTRATOR
 from backend.models import StaffAccount, StaffSession
 from backend.numbering import utc_now_naive
+from backend.privacy import token_hash
 from backend.throttle import LOGIN_BY_ACCOUNT, LOGIN_BY_ADDRESS, admit, forgive
 from reissue.knowledge import message
 
@@ -183,11 +183,6 @@ def _rehash_if_needed(factory: sessionmaker, account: StaffAccount, password: st
             stored = session.get(StaffAccount, account.id)
             stored.password_hash = hasher().hash(password)
             session.commit()
-
-
-def token_hash(token: str) -> str:
-    """The stored form of a session token."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def sign_in(factory: sessionmaker, username: str, password: str, address: str,

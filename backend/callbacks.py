@@ -24,7 +24,7 @@ from backend import throttle
 from backend.callback_models import Callback, CallbackEvent
 from backend.errors import ApiError
 from backend.numbering import utc_now_naive
-from backend.privacy import tokens_equal
+from backend.privacy import token_hash, tokens_equal
 from backend.service import Secrets
 from reissue import callback as rules
 from reissue import sealing
@@ -63,11 +63,6 @@ class Answered:
         """The API form."""
         return {"status": self.status, "messages": [{"text": text} for text in self.replies],
                 "passthrough": self.passthrough}
-
-
-def token_hash(token: str) -> str:
-    """The stored form of a user-side token (the same as a handoff's)."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def conversation_key(conversation: str, hmac_key: str) -> str:

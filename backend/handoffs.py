@@ -9,7 +9,6 @@ then say whether WeChat took it (`report`); an undelivered reply is shown to sta
 the user is told how else to reach a person."""
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from backend import callbacks
 from backend.errors import ApiError
 from backend.handoff_models import Handoff, HandoffEvent, HandoffMessage
 from backend.numbering import utc_now_naive
-from backend.privacy import tokens_equal
+from backend.privacy import token_hash, tokens_equal
 from backend.service import Secrets
 from reissue import callback as callback_rules
 from reissue import handoff as rules
@@ -57,11 +56,6 @@ class Opened:
     id: int
     token: str
     ahead: int
-
-
-def _hash(token: str) -> str:
-    """The stored form of a handoff token."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def not_found() -> ApiError:
@@ -118,7 +112,7 @@ def open_handoff(factory: sessionmaker, channel: str, summary: Dict[str, Any], n
     token = secrets.token_urlsafe(24)
     pushed = bool(conversation and address and keys)
     with factory.begin() as session:
-        row = Handoff(status=rules.WAITING, channel=channel, token_hash=_hash(token), topic=clean["topic"],
+        row = Handoff(status=rules.WAITING, channel=channel, token_hash=token_hash(token), topic=clean["topic"],
                       summary=json.dumps(clean, ensure_ascii=False), created_at=now,
                       conversation_hash=callbacks.conversation_key(conversation, keys.hmac_key) if pushed else None,
                       address_sealed=sealing.seal(address, keys.seal_secret, ADDRESS_CONTEXT, ADDRESS_SALT)
@@ -207,7 +201,7 @@ def close(factory: sessionmaker, handoff_id: int, actor: str, now: Optional[date
 def _user_row(session: Session, handoff_id: int, token: str) -> Handoff:
     """The handoff the user's token opens, or 404 (a wrong token looks like a missing handoff)."""
     row = session.get(Handoff, handoff_id)
-    if row is None or not token or not tokens_equal(_hash(token), row.token_hash):
+    if row is None or not token or not tokens_equal(token_hash(token), row.token_hash):
         raise not_found()
     return row
 

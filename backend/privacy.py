@@ -37,6 +37,11 @@ def unseal(token: str, secret: str) -> str:
     return sealing.unseal(token, secret, SEAL_CONTEXT, SEAL_SALT)
 
 
+def token_hash(token: str) -> str:
+    """The stored form of a secret token (a staff session's, a handoff's or a callback offer's user side)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
 def tokens_equal(given: str, expected: str) -> bool:
     """Compare two tokens in constant time (an empty expected token never matches)."""
     if not expected:

@@ -11,6 +11,7 @@ STAFF_TOKEN = "test-staff-token-9876543210"
 BOT = {"Authorization": f"Bearer {BOT_TOKEN}"}
 STAFF = {"Authorization": f"Bearer {STAFF_TOKEN}"}
 ALLOWED_ORIGIN = "http://portal.test"
+PASSWORD = "correct-horse-battery"
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
@@ -63,3 +64,13 @@ def photo_bytes(image_format: str = "JPEG", size: Tuple[int, int] = (60, 80), **
     out = io.BytesIO()
     image.save(out, image_format, **options)
     return out.getvalue()
+
+
+def sign_in(app: Any, client: Any, username: str) -> Any:
+    """`client` after a new reviewer account `username` signed in through the staff page's form."""
+    from backend import accounts
+
+    accounts.create_account(app.state.factory, username, PASSWORD, accounts.REVIEWER)
+    response = client.post("/staff/login", data={"username": username, "password": PASSWORD}, follow_redirects=False)
+    assert response.status_code == 303
+    return client

@@ -9,11 +9,8 @@ from typing import Any, Dict, List
 import pytest
 from fastapi.testclient import TestClient
 
-from backend import accounts
 from reissue import clock
-from tests.backend.backend_helpers import BOT, STAFF, application_body, new_key
-
-PASSWORD = "correct-horse-battery"
+from tests.backend.backend_helpers import BOT, STAFF, application_body, new_key, sign_in
 
 
 def conversation(letter: str) -> str:
@@ -136,10 +133,7 @@ def test_each_table_downloads_as_csv_excel_reads(recorded):
 @pytest.fixture
 def staff(client: TestClient, app) -> TestClient:
     """The test client signed in as the reviewer `zhao`."""
-    accounts.create_account(app.state.factory, "zhao", PASSWORD, accounts.REVIEWER)
-    response = client.post("/staff/login", data={"username": "zhao", "password": PASSWORD}, follow_redirects=False)
-    assert response.status_code == 303
-    return client
+    return sign_in(app, client, "zhao")
 
 
 def test_visitors_go_to_the_login_form(client):

@@ -14,19 +14,18 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from backend import accounts, callbacks, retention
+from backend import callbacks, retention
 from backend.callback_models import Callback, CallbackEvent
 from backend.handoff_models import Handoff
 from backend.models import ThrottleAttempt
 from backend.numbering import utc_now_naive
 from reissue.knowledge import message
-from tests.backend.backend_helpers import BOT, STAFF, synthetic_id
+from tests.backend.backend_helpers import BOT, STAFF, sign_in, synthetic_id
 
 PHONE = "13912345678"
 ID_NUMBER = synthetic_id("37010219900307123")
 SUMMARY = {"topic": "补办申请（填写中）", "fields": [{"label": "身份证号", "value": ID_NUMBER}], "asking": "证书管理号",
            "turns": [{"who": "user", "text": "转人工"}]}
-PASSWORD = "correct-horse-battery"
 
 
 def offer(client: TestClient, **extra: Any) -> Dict[str, Any]:
@@ -166,9 +165,7 @@ def test_the_number_never_appears_whole_in_a_page_an_api_answer_or_a_log(client,
         response = client.post(f"/api/v1/callbacks/{offered['id']}/user-messages",
                                json={"token": offered["token"], "text": text})
         seen.append(response.text)
-    accounts.create_account(app.state.factory, "wang", PASSWORD, accounts.REVIEWER)
-    assert client.post("/staff/login", data={"username": "wang", "password": PASSWORD},
-                       follow_redirects=False).status_code == 303
+    sign_in(app, client, "wang")
     for path in ("/staff/callbacks", f"/staff/callbacks/{offered['id']}"):
         seen.append(client.get(path).text)
     for path in ("/api/v1/callbacks", f"/api/v1/callbacks/{offered['id']}"):
@@ -191,9 +188,7 @@ def test_the_number_never_appears_whole_in_a_page_an_api_answer_or_a_log(client,
 @pytest.fixture
 def staff(app, client: TestClient) -> TestClient:
     """The client signed in as the reviewer `wang`."""
-    accounts.create_account(app.state.factory, "wang", PASSWORD, accounts.REVIEWER)
-    assert client.post("/staff/login", data={"username": "wang", "password": PASSWORD},
-                       follow_redirects=False).status_code == 303
+    sign_in(app, client, "wang")
     return client
 
 
@@ -254,9 +249,7 @@ def test_no_reveal_with_the_machine_token_from_elsewhere_or_for_visitors(app, cl
     refused = client.post(path, headers=STAFF, follow_redirects=False)
     assert refused.status_code == 303 and refused.headers["location"] == "/staff" and PHONE not in refused.text
     assert client.post(f"/api/v1/callbacks/{offered['id']}/reveal", headers=STAFF).status_code in (404, 405)
-    accounts.create_account(app.state.factory, "wang", PASSWORD, accounts.REVIEWER)
-    assert client.post("/staff/login", data={"username": "wang", "password": PASSWORD},
-                       follow_redirects=False).status_code == 303
+    sign_in(app, client, "wang")
     forged = client.post(path, headers={"Origin": "http://evil.test"})
     assert forged.status_code == 403 and PHONE not in forged.text
     assert reveals(app) == []
@@ -291,9 +284,7 @@ def test_reveals_are_limited_per_account(app, staff, caplog):
     assert message("callback_reveal_quota", limit=30, minutes=math.ceil(wait / 60)) in refused.text
     assert PHONE not in refused.text
     assert "number not shown to wang, too many reveals" in caplog.text
-    accounts.create_account(app.state.factory, "li", PASSWORD, accounts.REVIEWER)
     with TestClient(app) as other:
-        assert other.post("/staff/login", data={"username": "li", "password": PASSWORD},
-                          follow_redirects=False).status_code == 303
+        sign_in(app, other, "li")
         assert other.post(path).status_code == 200
     assert reveals(app) == [(offered["id"], "wang")] * limit + [(offered["id"], "li")]

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from backend import accounts, handoffs
+from backend import handoffs
 from reissue.knowledge import message
-from tests.backend.backend_helpers import synthetic_id
+from tests.backend.backend_helpers import sign_in, synthetic_id
 
-PASSWORD = "correct-horse-battery"
 ID_NUMBER = synthetic_id("37010219900307123")
 SUMMARY = {"topic": "补办申请", "fields": [{"label": "身份证号", "value": ID_NUMBER}], "asking": "手机号",
            "turns": [{"who": "user", "text": "<b>转人工</b>"}]}
@@ -15,10 +14,7 @@ SUMMARY = {"topic": "补办申请", "fields": [{"label": "身份证号", "value"
 
 def signed_in(app, client: TestClient) -> TestClient:
     """The client after the reviewer `wang` signed in through the form."""
-    accounts.create_account(app.state.factory, "wang", PASSWORD, accounts.REVIEWER)
-    response = client.post("/staff/login", data={"username": "wang", "password": PASSWORD}, follow_redirects=False)
-    assert response.status_code == 303
-    return client
+    return sign_in(app, client, "wang")
 
 
 def test_visitors_are_sent_to_the_login(client):

@@ -7,21 +7,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from backend import accounts
 from backend.workspace_models import QuestionReview, ReviewedDocument, WorkspaceEvent
 from reissue.knowledge import message
-from tests.backend.backend_helpers import BOT
-
-PASSWORD = "correct-horse-battery"
+from tests.backend.backend_helpers import BOT, sign_in
 
 
 @pytest.fixture
 def staff(client: TestClient, app) -> TestClient:
     """The test client signed in as the reviewer `zhao`."""
-    accounts.create_account(app.state.factory, "zhao", PASSWORD, accounts.REVIEWER)
-    response = client.post("/staff/login", data={"username": "zhao", "password": PASSWORD}, follow_redirects=False)
-    assert response.status_code == 303
-    return client
+    return sign_in(app, client, "zhao")
 
 
 def ask(client: TestClient, text: str) -> int:

@@ -18,24 +18,18 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-import requests
-
 from bot.channels.senders import WECHAT, conversation_id
 from bot.channels.wechat_api import WeChatApiClient
+from clients.handoffs import HandoffClient
 from reissue.handoff import conversation_summary
 from reissue.masking import mask_openid
 
 logger = logging.getLogger(__name__)
 
 CONSOLE, PLATFORM = "console", "platform"
-PATH = "/api/v1/handoffs"
-RELAY_PATH = "/api/v1/channel-handoffs/relay"
-CLAIM_PATH = "/api/v1/channel-handoffs/claim"
-REPORT_PATH = "/api/v1/channel-handoffs/report"
 POLL_S = 1.5
 MAX_FAILED_POLLS = 40  # the backend unreachable this many polls in a row: the poller stops until the next message
 WINDOW_CODES = frozenset({45015, 45047})  # WeChat says the window or its quota is used up
-TIMEOUT: Tuple[float, float] = (3.05, 6.0)
 CHANNEL = "wechat"
 ASSISTANT = "assistant"
 
@@ -76,54 +70,28 @@ class WeChatHandoffs:
     """WeChat users' live handoffs, kept in the backend: opened, fed with the user's words, polled for the replies."""
 
     def __init__(self, api: WeChatApiClient, backend_url: str, bot_token: str, poll_s: float = POLL_S,
-                 session: Optional[requests.Session] = None) -> None:
+                 client: Optional[HandoffClient] = None) -> None:
         """Send through `api`; talk to the backend at `backend_url` with the bot's token."""
         self.api = api
-        self.backend_url = backend_url.rstrip("/")
-        self._bot_token = bot_token
+        self.client = client or HandoffClient(backend_url, bot_token)
         self.poll_s = poll_s
-        self._session = session
         self._poller: Optional["asyncio.Task[None]"] = None
-
-    @property
-    def session(self) -> requests.Session:
-        """The HTTP session to the backend, created on first use."""
-        if self._session is None:
-            self._session = requests.Session()
-        return self._session
-
-    def _post(self, path: str, body: Dict[str, Any]) -> Tuple[int, Any]:
-        """POST JSON to the backend with the bot's token; (status, parsed body), status 0 when it could not be
-        reached."""
-        try:
-            response = self.session.post(f"{self.backend_url}{path}", json=body, timeout=TIMEOUT,
-                                         headers={"Authorization": f"Bearer {self._bot_token}"})
-            return response.status_code, response.json()
-        except (requests.RequestException, ValueError) as exc:
-            logger.warning("wechat.handoff.backend_failed path=%s error=%s", path, type(exc).__name__)
-            return 0, None
-
-    async def _call(self, path: str, body: Dict[str, Any]) -> Tuple[int, Any]:
-        """`_post` in a worker thread."""
-        return await asyncio.to_thread(self._post, path, body)
 
     async def open(self, openid: str, summary: Dict[str, Any]) -> Optional[int]:
         """Queue the user's conversation; how many wait before it, or None when the backend did not take it."""
-        status, body = await self._call(PATH, {"channel": CHANNEL, "summary": summary,
-                                               "conversation": conversation_id(WECHAT, openid), "address": openid})
-        if status != 201 or not isinstance(body, dict) or not isinstance(body.get("id"), int):
-            logger.warning("wechat.handoff.refused user=%s status=%s", mask_openid(openid), status)
+        entry = await self.client.open(CHANNEL, summary, conversation_id(WECHAT, openid), openid)
+        if entry is None:
+            logger.warning("wechat.handoff.refused user=%s", mask_openid(openid))
             return None
         self.ensure_poller()
-        logger.info("wechat.handoff.queued user=%s handoff=%s", mask_openid(openid), body["id"])
-        return int(body.get("ahead") or 0)
+        logger.info("wechat.handoff.queued user=%s handoff=%s", mask_openid(openid), entry.id)
+        return entry.ahead
 
     async def relay(self, openid: str, text: str) -> Relayed:
         """Give the user's words to the backend: the person of an open handoff, a callback offer, or (also when the
         backend cannot be reached) the assistant."""
-        status, body = await self._call(RELAY_PATH, {"conversation": conversation_id(WECHAT, openid),
-                                                     "text": (text or " ")[:1000]})
-        if status != 200 or not isinstance(body, dict):
+        body = await self.client.relay(conversation_id(WECHAT, openid), (text or " ")[:1000])
+        if body is None:
             return Relayed()
         replies = [str(reply) for reply in body.get("replies") or [] if str(reply).strip()]
         relayed = Relayed(str(body.get("route") or ASSISTANT), replies)
@@ -134,8 +102,8 @@ class WeChatHandoffs:
     async def poll_once(self) -> Optional[int]:
         """Send the replies this poller was handed, report which WeChat took; how many WeChat handoffs are still
         open (None when the backend could not be asked)."""
-        status, body = await self._call(CLAIM_PATH, {})
-        if status != 200 or not isinstance(body, dict):
+        body = await self.client.claim()
+        if body is None:
             return None
         results = []
         for item in body.get("items") or []:
@@ -148,7 +116,7 @@ class WeChatHandoffs:
                                item.get("handoff_id"), result.errcode, result.errcode in WINDOW_CODES)
             results.append({"id": item["id"], "delivered": bool(result.ok)})
         if results:
-            await self._call(REPORT_PATH, {"results": results})
+            await self.client.report(results)
         still_open = int(body.get("open") or 0)
         return still_open + len(results)
 

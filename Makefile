@@ -30,7 +30,7 @@ run: train web  ## start the whole assistant on embedded defaults (Ctrl-C stops 
 	@$(PY) scripts/run.py
 
 test: lint train web browser  ## everything CI runs: lint, pytest (unit + end-to-end), data validation, test stories, NLU thresholds
-	@$(PY) -m pytest -q -p no:cacheprovider
+	@$(PY) -m pytest -q -p no:cacheprovider --durations=20
 	@$(RASA) data validate --fail-on-warnings --quiet
 	@$(PY) scripts/test_stories.py
 

@@ -14,7 +14,7 @@ PACKAGES = ("reissue", "clients", "bot", "actions", "backend", "lookup", "web", 
 ALLOWED = {
     "reissue": (),
     "clients": ("reissue",),
-    "bot": ("reissue",),
+    "bot": ("reissue", "clients"),
     "actions": ("reissue", "clients", "bot.patches"),
     "backend": ("reissue",),
     "lookup": ("reissue", "clients"),

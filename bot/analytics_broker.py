@@ -157,6 +157,12 @@ class AnalyticsBroker(EventBroker):
         return cls(broker_config.url or settings.analytics_url, settings.backend_token, settings.analytics_key,
                    **options)
 
+    def health(self) -> Dict[str, Any]:
+        """What the broker sent and dropped since the process started, whether it is dropping now, and how many
+        events wait (for the token-protected health report of the REST channel)."""
+        with self._lock:
+            return {"sent": self.sent, "dropped": self.dropped, "failing": self.failing, "queued": self.queue.qsize()}
+
     def publish(self, event: Dict[Text, Any]) -> None:
         """Queue the event's projection; never blocks, never raises (a full queue drops and counts it)."""
         try:

@@ -16,7 +16,8 @@ A drop-in for Rasa's `rest` channel (same name, so the URL and the JSON stay the
   other "/…" text is read as words, so nobody can inject intents, entities or `/restart` from outside;
 - masks ID and phone numbers in every log record of the Rasa process (`install_scrubber`);
 - serves `GET /webhooks/rest/health`: the tracker store's health (`bot.stores`), 503 while it fails
-  (the details — store, counts, last error — only with `?token=` the Rasa API token).
+  (the details — store, counts, last error, the analytics broker's sent and dropped events — only with `?token=`
+  the Rasa API token).
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.analytics_broker import AnalyticsBroker
 from bot.channels.senders import in_server_namespace, rest_channel, with_channel
 from bot.shared_redis import SharedRedis
 from reissue import knowledge
@@ -314,12 +316,13 @@ class RestInput(RasaRestInput):
 
         @webhook.route("/health", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
-            """Tracker and lock store health of this process: 503 while either fails; details only with the Rasa token."""
+            """Tracker and lock store health of this process: 503 while either fails; details (and the analytics
+            broker's counts, which never fail the health) only with the Rasa token."""
             from bot.stores import lock_store_health, tracker_store_health
 
+            agent = getattr(request.app.ctx, "agent", None)
             report, lock = await asyncio.gather(tracker_store_health(probe=True),
-                                                lock_store_health(getattr(getattr(request.app.ctx, "agent", None),
-                                                                          "lock_store", None)))
+                                                lock_store_health(getattr(agent, "lock_store", None)))
             report["lock_store"] = lock
             if lock["status"] == "failing":
                 report["status"] = "failing"
@@ -327,6 +330,9 @@ class RestInput(RasaRestInput):
             if not hmac.compare_digest(request.args.get("token", ""), get_settings().rasa_auth_token):
                 return response.json({"status": report["status"]}, status=code)
             report["pid"] = os.getpid()
+            broker = getattr(getattr(agent, "tracker_store", None), "event_broker", None)
+            if isinstance(broker, AnalyticsBroker):
+                report["analytics"] = broker.health()
             return response.json(report, status=code)
 
         @webhook.route("/webhook", methods=["POST"])

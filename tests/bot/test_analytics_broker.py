@@ -128,6 +128,7 @@ async def test_events_go_out_in_small_batches_and_close_sends_the_rest():
                         "parse_data": {"intent": {"name": "faq"}}})
     await broker.close()
     assert sum(len(batch) for batch in recorder.batches) == 100 and broker.sent == 100 and broker.dropped == 0
+    assert broker.health() == {"sent": 100, "dropped": 0, "failing": False, "queued": 0}
     assert max(len(batch) for batch in recorder.batches) <= 40
 
 
@@ -142,6 +143,7 @@ async def test_a_failing_backend_costs_counted_events_after_one_more_try(caplog)
     assert broker.dropped == 2 and broker.sent == 0 and recorder.attempts == 4  # two batches, two tries each
     assert "dropped 1 events (HTTP 503)" in caplog.text and PHONE not in caplog.text
     assert caplog.text.count("analytics: dropped") == 1  # said once, not per batch
+    assert broker.health() == {"sent": 0, "dropped": 2, "failing": True, "queued": 0}
 
 
 async def test_a_refused_batch_is_not_tried_again():

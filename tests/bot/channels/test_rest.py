@@ -5,9 +5,10 @@ import asyncio
 import json
 import logging
 import socket
+import time
 import uuid
 from types import SimpleNamespace
-from typing import AsyncIterator, Tuple
+from typing import Any, AsyncIterator, Tuple
 
 import httpx
 import pytest
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from rasa.core.channels.channel import register
 from sanic import Sanic
 
+from bot.analytics_broker import AnalyticsBroker
 from bot.channels.rest import (
     BadRequest,
     RedisWindowLimiter,
@@ -39,10 +41,10 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def serve(channel: RestInput, rasa: FakeRasa) -> Tuple[httpx.AsyncClient, object]:
-    """Mount the channel like `rasa run` does and serve it on loopback."""
+async def serve(channel: RestInput, rasa: FakeRasa, tracker_store: Any = None) -> Tuple[httpx.AsyncClient, object]:
+    """Mount the channel like `rasa run` does and serve it on loopback (the agent's tracker store as given)."""
     app = Sanic(f"rest_test_{uuid.uuid4().hex[:8]}")
-    app.ctx.agent = SimpleNamespace(handle_message=rasa)
+    app.ctx.agent = SimpleNamespace(handle_message=rasa, tracker_store=tracker_store)
     register([channel], app, route="/webhooks/")
     port = _free_port()
     server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
@@ -166,6 +168,25 @@ async def test_health_route_shows_details_only_with_the_api_token(served, monkey
     assert set(wrong.json()) == {"status"}
     detailed = await client.get("/webhooks/rest/health", params={"token": "secret-token"})
     assert "tracker_store" in detailed.json() and detailed.json()["pid"] > 0
+
+
+async def test_health_details_carry_the_analytics_brokers_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the Rasa API token the report shows what the event broker sent and dropped; without it, only the status."""
+    monkeypatch.setattr(Sanic, "test_mode", True)
+    monkeypatch.setenv("RASA_AUTH_TOKEN", "secret-token")
+    broker = AnalyticsBroker("http://backend.test", "bot-token", "key", flush_s=0.05, client_factory=lambda: httpx.Client(
+        transport=httpx.MockTransport(lambda request: httpx.Response(201, json={"stored": 1}))))
+    broker.publish({"sender_id": "web-1", "event": "user", "timestamp": time.time(), "parse_data": {"intent": {"name": "faq"}}})
+    await broker.close()
+    client, server = await serve(RestInput(), FakeRasa(), SimpleNamespace(event_broker=broker))
+    try:
+        detailed = (await client.get("/webhooks/rest/health", params={"token": "secret-token"})).json()
+        public = (await client.get("/webhooks/rest/health")).json()
+    finally:
+        await client.aclose()
+        server.close()
+    assert detailed["analytics"] == {"sent": 1, "dropped": 0, "failing": False, "queued": 0}
+    assert "analytics" not in public
 
 
 async def test_stream_mode_still_works(served) -> None:

@@ -69,11 +69,10 @@ def tracker_summary(tracker: Any, said: str) -> Dict[str, Any]:
 class WeChatHandoffs:
     """WeChat users' live handoffs, kept in the backend: opened, fed with the user's words, polled for the replies."""
 
-    def __init__(self, api: WeChatApiClient, backend_url: str, bot_token: str, poll_s: float = POLL_S,
-                 client: Optional[HandoffClient] = None) -> None:
+    def __init__(self, api: WeChatApiClient, backend_url: str, bot_token: str, poll_s: float = POLL_S) -> None:
         """Send through `api`; talk to the backend at `backend_url` with the bot's token."""
         self.api = api
-        self.client = client or HandoffClient(backend_url, bot_token)
+        self.client = HandoffClient(backend_url, bot_token)
         self.poll_s = poll_s
         self._poller: Optional["asyncio.Task[None]"] = None
 

@@ -104,6 +104,9 @@ def test_conversations_are_counted_and_the_dashboard_shows_them(stack, browser: 
     assert until(counted, COUNT_WAIT_S), {key: latest[key] - before[key] for key in expected}
     print(f"\nsummary counted the conversations {time.monotonic() - sent:.1f} s after the last message")
     assert {key: latest[key] - before[key] for key in expected} == expected
+    health = requests.get(f"{stack.rasa_url}/webhooks/rest/health", params={"token": stack.rasa_token}, timeout=30)
+    broker = health.json()["analytics"]  # Rasa's own agent reaches the broker through its tracker store
+    assert broker["sent"] >= expected["turns"] and isinstance(broker["dropped"], int), broker
     started = time.monotonic()
     shown = summary(stack)
     print(f"summary API: {1000 * (time.monotonic() - started):.0f} ms; "

@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 
 import yaml
 
-from reissue.answering.plan import Thresholds
+from reissue.answering.plan import LEANS_ON_UNANSWERED, Thresholds
 from reissue.parsing.text import normalise, to_simplified
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,7 +147,8 @@ def rethreshold(plan: Dict[str, Any], thresholds: Thresholds) -> List[str]:
         label = str(question.get("label"))
         confidence = float(question.get("confidence") or 0.0)
         guesses = question.get("guesses") or []
-        if label in ABSTAIN_LABELS and guesses:
+        leaning = (question.get("details") or {}).get("abstained") == LEANS_ON_UNANSWERED
+        if label in ABSTAIN_LABELS and guesses and not (leaning and confidence < thresholds.after_abstention):
             label, confidence = str(guesses[0].get("label")), float(guesses[0].get("confidence") or 0.0)
         runner_up = max((float(g.get("confidence") or 0.0) for g in guesses if str(g.get("label")) != label),
                         default=0.0)

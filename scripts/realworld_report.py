@@ -146,7 +146,7 @@ def planner_thresholds() -> Thresholds:
     planner = {**AnswerPlanner.get_default_config(),
                **next((c for c in config["pipeline"] if c["name"].endswith("AnswerPlanner")), {})}
     return Thresholds(answer=float(planner["answer_threshold"]), lead_floor=float(planner["lead_floor"]),
-                      lead_ratio=float(planner["lead_ratio"]))
+                      lead_ratio=float(planner["lead_ratio"]), after_abstention=float(planner["after_abstention"]))
 
 
 def main() -> int:

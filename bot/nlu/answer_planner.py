@@ -71,6 +71,7 @@ class AnswerPlanner(GraphComponent):
             "refuse_named_qualification": defaults.refuse_named_qualification,
             "lead_floor": defaults.lead_floor,
             "lead_ratio": defaults.lead_ratio,
+            "after_abstention": defaults.after_abstention,
             "regularisation": 10.0,
             "embedding_weight": 1.0,
             "cascade": 0.6,
@@ -96,6 +97,7 @@ class AnswerPlanner(GraphComponent):
             refuse_named_qualification=float(config["refuse_named_qualification"]),
             lead_floor=float(config["lead_floor"]),
             lead_ratio=float(config["lead_ratio"]),
+            after_abstention=float(config["after_abstention"]),
         ))
 
     @classmethod

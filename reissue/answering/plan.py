@@ -30,6 +30,8 @@ UNCLEAR = "unclear"
 OUT_OF_SCOPE = "out_of_scope"
 OTHER_PROVINCE = "other_province"
 ABSTAIN = frozenset({NOT_IN_GUIDE, UNCLEAR})
+# The detail of a question that abstained because it leans on an unanswered one (not for lack of confidence).
+LEANS_ON_UNANSWERED = "leans_on_unanswered"
 # Labels the dialogue handles itself (a greeting, a form answer): they are not questions to answer.
 DIALOGUE_LABELS = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "cancel", "inform", "correct", "chitchat"})
 # Classifier labels of the actions, by the intent the dialogue rules know them as.
@@ -44,6 +46,9 @@ MAX_ANSWERED = 3
 # "证书丢了咋补？" asks how reissue works (process); "帮我补办" asks to start the application.
 _HOW = re.compile(r"怎么|咋|如何|怎样|流程|步骤|程序|手续")
 _REQUEST = re.compile(r"我要|我想|帮我|给我|申请一下|现在就|马上|立即|替我")
+# A question that leans on the one before it ("那补证审核的时候会不会也查不到我", "这种还能补吗"): when that one had no
+# answer in the guide, this one is about the same unanswered matter.
+_LEANS_ON_PREVIOUS = re.compile(r"^(?:那|这种|这样|这个|这回|那样|那这|要是这样|如果这样|如果是这样)")
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,8 @@ class Thresholds:
     # runner-up: with some fifty labels the probability of a clear winner is often spread thin.
     lead_floor: float = 0.35
     lead_ratio: float = 3.0
+    # How sure an answer to a question leaning on an unanswered one must be.
+    after_abstention: float = 0.9
 
     def sure(self, confidence: float, runner_up: float) -> bool:
         """Whether a best guess of `confidence`, ahead of the next label's `runner_up`, is answered."""
@@ -165,6 +172,7 @@ class Planner:
         scores = self.classify([text]) if len(questions) == 1 else self._question_scores(questions)
         planned: List[PlannedQuestion] = []
         last_documents: List[str] = []
+        previous_abstained = False
         for question, question_scores in zip(questions, scores):
             scope_text = text if len(questions) == 1 else question.with_context
             documents = [doc.key for doc in subject_documents(scope_text, follow_up=bool(last_documents))]
@@ -176,7 +184,12 @@ class Planner:
                 continue  # "教师资格证丢了怎么补？要登报吗" — still the same certificate
             else:
                 decided = self._decide(question, question_scores, scope_text)
+                if (decided and previous_abstained and not decided.abstains and _LEANS_ON_PREVIOUS.match(question.text)
+                        and decided.confidence < self.thresholds.after_abstention):
+                    decided = PlannedQuestion(NOT_IN_GUIDE, question.text, decided.confidence, decided.guesses,
+                                              {"abstained": LEANS_ON_UNANSWERED})
                 items = [decided] if decided else []
+            previous_abstained = bool(items) and all(item.abstains for item in items)
             for item in items:
                 if item.label not in [p.label for p in planned]:
                     planned.append(item)

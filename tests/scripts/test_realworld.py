@@ -6,7 +6,8 @@ from typing import Optional
 import pytest
 
 from reissue import knowledge
-from scripts.realworld import PARTS, Item, judge, legacy_labels, load_items, predicted_labels, score
+from reissue.answering.plan import LEANS_ON_UNANSWERED, Thresholds
+from scripts.realworld import PARTS, Item, judge, legacy_labels, load_items, predicted_labels, rethreshold, score
 
 DOCS = {"教师资格证": "teacher", "教资": "teacher", "身份证": "id_card"}
 ACTIONS = {"completion_date", "hall_open", "start_reissue", "check_progress", "handoff"}
@@ -106,3 +107,13 @@ def test_the_set_has_the_kinds_it_promises() -> None:
     assert kinds.count("multi") >= 150 and kinds.count("not_in_guide") >= 100
     assert kinds.count("lookalike") >= 150 and len(documents) >= 40
     assert kinds.count("long") >= 100 and kinds.count("traditional") >= 50
+
+
+def test_rethresholding_answers_unsure_abstentions_but_keeps_those_leaning_on_an_unanswered_question() -> None:
+    guesses = [{"label": "fee", "confidence": 0.6}, {"label": "hall", "confidence": 0.1}]
+    unsure = {"label": "not_in_guide", "confidence": 0.6, "guesses": guesses, "details": {}}
+    leaning = {**unsure, "details": {"abstained": LEANS_ON_UNANSWERED}}
+    assert rethreshold({"questions": [unsure]}, Thresholds(answer=0.5)) == ["fee"]
+    assert rethreshold({"questions": [unsure]}, Thresholds(answer=0.7, lead_floor=0.7)) == ["not_in_guide"]
+    assert rethreshold({"questions": [leaning]}, Thresholds(answer=0.5)) == ["not_in_guide"]
+    assert rethreshold({"questions": [leaning]}, Thresholds(answer=0.5, after_abstention=0.55)) == ["fee"]

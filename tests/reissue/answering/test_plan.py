@@ -139,3 +139,11 @@ def test_an_unsure_follow_up_on_an_answered_topic_is_covered_and_another_topic_s
     text = "要先登报吗？等一个月以后才能办？"
     assert Planner(follow_up_classifier("newspaper")).plan(text).labels == ["newspaper"]
     assert Planner(follow_up_classifier("fee")).plan(text).labels == ["newspaper", "not_in_guide"]
+
+
+def test_a_question_leaning_on_an_unanswered_one_abstains_unless_very_sure() -> None:
+    text = "补的证能做成英文版吗？那要交钱吗"
+    assert plan(text, confidence=0.85).labels == ["not_in_guide"]
+    assert plan(text, confidence=0.95).labels == ["not_in_guide", "fee"]
+    assert plan("补的证能做成英文版吗？要交钱吗", confidence=0.85).labels == ["not_in_guide", "fee"]
+    assert plan("补证要登报吗？那要交钱吗", confidence=0.85).labels == ["newspaper", "fee"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Dict, FrozenSet, List, Sequence, Tuple
@@ -115,20 +116,30 @@ def similarity(a: FrozenSet[str], b: FrozenSet[str]) -> float:
 def group_questions(questions: Sequence[Question], order: str = "frequent",
                     threshold: float = SIMILARITY) -> List[Group]:
     """Groups of near-identical questions: each joins the most similar group at or above `threshold` (compared
-    with the group's first question), else starts one. Ordered most frequent first, then newest ("frequent"), or
-    newest first, then most frequent ("recent")."""
+    with the group's first question; the later group on a tie), else starts one. Ordered most frequent first, then
+    newest ("frequent"), or newest first, then most frequent ("recent").
+
+    Only groups sharing a bigram with the question can reach the threshold, so an index from bigram to group
+    finds them and counts the shared bigrams (the same result as comparing with every group, in near-linear time).
+    """
     groups: List[Group] = []
+    postings: Dict[str, List[int]] = {}
     for question in sorted(questions, key=lambda q: (q.created_at, q.id)):
         grams = bigrams(question.text)
-        best, best_score = None, threshold
-        for group in groups:
-            score = similarity(grams, group.key)
-            if score >= best_score:
-                best, best_score = group, score
-        if best is None:
-            best = Group(key=grams)
-            groups.append(best)
-        best.questions.append(question)
+        shared = Counter(index for gram in grams for index in postings.get(gram, ()))
+        scores = {index: 2 * count / (len(grams) + len(groups[index].key)) for index, count in shared.items()}
+        if not grams:
+            scores = {index: 1.0 for index, group in enumerate(groups) if not group.key}
+        best, best_score = -1, threshold
+        for index in sorted(index for index, score in scores.items() if score >= threshold):
+            if scores[index] >= best_score:
+                best, best_score = index, scores[index]
+        if best < 0:
+            groups.append(Group(key=grams))
+            best = len(groups) - 1
+            for gram in grams:
+                postings.setdefault(gram, []).append(best)
+        groups[best].questions.append(question)
     if order == "recent":
         return sorted(groups, key=lambda g: (g.last_seen, g.count, max(g.ids)), reverse=True)
     return sorted(groups, key=lambda g: (g.count, g.last_seen, max(g.ids)), reverse=True)

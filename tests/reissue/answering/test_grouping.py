@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from reissue.answering.grouping import Question, bigrams, group_questions, normalise, similarity
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reissue.answering.grouping import SIMILARITY, Question, bigrams, group_questions, normalise, similarity
 
 START = datetime(2026, 12, 1, 9, 0)
 
@@ -60,3 +63,27 @@ def test_similarity_is_dice_of_bigrams():
     assert similarity(bigrams("abc"), bigrams("abd")) == 0.5
     assert similarity(frozenset(), frozenset()) == 1.0
     assert bigrams("a") == frozenset(["a"]) and bigrams("？") == frozenset()
+
+
+def brute_force_groups(questions, threshold=SIMILARITY):
+    """The reference: every question compared with every group's first question."""
+    groups = []
+    for question in sorted(questions, key=lambda q: (q.created_at, q.id)):
+        grams = bigrams(question.text)
+        best, best_score = None, threshold
+        for group in groups:
+            score = similarity(grams, group[0])
+            if score >= best_score:
+                best, best_score = group, score
+        if best is None:
+            best = (grams, [])
+            groups.append(best)
+        best[1].append(question.id)
+    return sorted(sorted(ids) for _, ids in groups)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="补证书要钱吗多久登报？ ，a", max_size=12), max_size=30))
+def test_the_bigram_index_groups_exactly_as_comparing_with_every_group(texts) -> None:
+    questions = [Question(i, text, "abstain", "rest", (), datetime(2026, 12, 1, 9, i % 60)) for i, text in enumerate(texts)]
+    assert sorted(g.ids for g in group_questions(questions)) == brute_force_groups(questions)

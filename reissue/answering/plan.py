@@ -46,7 +46,7 @@ MAX_ANSWERED = 3
 # "证书丢了咋补？" asks how reissue works (process); "帮我补办" asks to start the application.
 _HOW = re.compile(r"怎么|咋|如何|怎样|流程|步骤|程序|手续")
 _REQUEST = re.compile(r"我要|我想|帮我|给我|申请一下|现在就|马上|立即|替我")
-# A question that leans on the one before it ("那补证审核的时候会不会也查不到我", "这种还能补吗"): when that one had no
+# A question that leans on the one before it ("那要交钱吗", "这样要带什么"): when that one had no
 # answer in the guide, this one is about the same unanswered matter.
 _LEANS_ON_PREVIOUS = re.compile(r"^(?:那|这种|这样|这个|这回|那样|那这|要是这样|如果这样|如果是这样)")
 

@@ -14,13 +14,13 @@ from scripts.realworld import load_items, predicted_labels, score
 from scripts.realworld_report import resolve
 
 FLOORS = {
-    "fully_right": 0.70,
-    "multi_fully_right": 0.49,
-    "not_in_guide_abstained": 0.72,
-    "lookalike_routed": 0.75,
+    "fully_right": 0.71,
+    "multi_fully_right": 0.50,
+    "not_in_guide_abstained": 0.75,
+    "lookalike_routed": 0.80,
     "in_scope_not_refused": 0.98,
 }
-CEILINGS = {"answered_wrong": 0.10}
+CEILINGS = {"answered_wrong": 0.095}
 
 
 def test_realworld_test_part_meets_the_floors(stack) -> None:

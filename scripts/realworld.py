@@ -148,7 +148,7 @@ def rethreshold(plan: Dict[str, Any], thresholds: Thresholds) -> List[str]:
         confidence = float(question.get("confidence") or 0.0)
         guesses = question.get("guesses") or []
         leaning = (question.get("details") or {}).get("abstained") == LEANS_ON_UNANSWERED
-        if label in ABSTAIN_LABELS and guesses and not (leaning and confidence < thresholds.after_abstention):
+        if label in ABSTAIN_LABELS and guesses and not (leaning and not thresholds.sure_after_abstention(confidence)):
             label, confidence = str(guesses[0].get("label")), float(guesses[0].get("confidence") or 0.0)
         runner_up = max((float(g.get("confidence") or 0.0) for g in guesses if str(g.get("label")) != label),
                         default=0.0)

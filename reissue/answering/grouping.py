@@ -106,11 +106,14 @@ def bigrams(text: str) -> FrozenSet[str]:
     return frozenset(plain[i:i + 2] for i in range(len(plain) - 1))
 
 
+def dice(shared: int, first: int, second: int) -> float:
+    """The Dice coefficient of two sets from their sizes and how many members they share (1.0 for two empty ones)."""
+    return 2 * shared / (first + second) if first or second else 1.0
+
+
 def similarity(a: FrozenSet[str], b: FrozenSet[str]) -> float:
     """The Dice coefficient of two bigram sets (1.0 for two empty ones)."""
-    if not a and not b:
-        return 1.0
-    return 2 * len(a & b) / (len(a) + len(b))
+    return dice(len(a & b), len(a), len(b))
 
 
 def group_questions(questions: Sequence[Question], order: str = "frequent",
@@ -127,13 +130,12 @@ def group_questions(questions: Sequence[Question], order: str = "frequent",
     for question in sorted(questions, key=lambda q: (q.created_at, q.id)):
         grams = bigrams(question.text)
         shared = Counter(index for gram in grams for index in postings.get(gram, ()))
-        scores = {index: 2 * count / (len(grams) + len(groups[index].key)) for index, count in shared.items()}
-        if not grams:
-            scores = {index: 1.0 for index, group in enumerate(groups) if not group.key}
+        candidates = shared if grams else [index for index, group in enumerate(groups) if not group.key]
         best, best_score = -1, threshold
-        for index in sorted(index for index, score in scores.items() if score >= threshold):
-            if scores[index] >= best_score:
-                best, best_score = index, scores[index]
+        for index in sorted(candidates):
+            score = dice(shared[index], len(grams), len(groups[index].key))
+            if score >= best_score:
+                best, best_score = index, score
         if best < 0:
             groups.append(Group(key=grams))
             best = len(groups) - 1

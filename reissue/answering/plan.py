@@ -68,6 +68,10 @@ class Thresholds:
         """Whether a best guess of `confidence`, ahead of the next label's `runner_up`, is answered."""
         return confidence >= self.answer or (confidence >= self.lead_floor and confidence >= self.lead_ratio * runner_up)
 
+    def sure_after_abstention(self, confidence: float) -> bool:
+        """Whether a question leaning on an unanswered one is answered with a guess of `confidence`."""
+        return confidence >= self.after_abstention
+
 
 @dataclass(frozen=True)
 class PlannedQuestion:
@@ -184,10 +188,8 @@ class Planner:
                 continue  # "教师资格证丢了怎么补？要登报吗" — still the same certificate
             else:
                 decided = self._decide(question, question_scores, scope_text)
-                if (decided and previous_abstained and not decided.abstains and _LEANS_ON_PREVIOUS.match(question.text)
-                        and decided.confidence < self.thresholds.after_abstention):
-                    decided = PlannedQuestion(NOT_IN_GUIDE, question.text, decided.confidence, decided.guesses,
-                                              {"abstained": LEANS_ON_UNANSWERED})
+                if decided and previous_abstained:
+                    decided = self._after_abstention(decided)
                 items = [decided] if decided else []
             previous_abstained = bool(items) and all(item.abstains for item in items)
             for item in items:
@@ -231,6 +233,14 @@ class Planner:
             abstain = NOT_IN_GUIDE if is_question(question.with_context) or label == NOT_IN_GUIDE else UNCLEAR
             return PlannedQuestion(abstain, question.text, confidence, guesses)
         return PlannedQuestion(label, question.text, confidence, guesses)
+
+    def _after_abstention(self, decided: PlannedQuestion) -> PlannedQuestion:
+        """A question after an unanswered one: if it leans on that one, it abstains unless the answer is very sure."""
+        if (decided.abstains or not _LEANS_ON_PREVIOUS.match(decided.text)
+                or self.thresholds.sure_after_abstention(decided.confidence)):
+            return decided
+        return PlannedQuestion(NOT_IN_GUIDE, decided.text, decided.confidence, decided.guesses,
+                               {"abstained": LEANS_ON_UNANSWERED})
 
     def _details(self, text: str) -> Dict[str, str]:
         """What the message says that an answer may depend on: certificate year, city, qualification."""
